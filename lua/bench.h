@@ -1,0 +1,30 @@
+/*
+ * The benchmarks behind `dsim bench`. They are the only code that reads the wall
+ * clock, and they live outside sim/ so the kernel never can.
+ */
+#ifndef DSIM_BENCH_H
+#define DSIM_BENCH_H
+
+#include <stdint.h>
+
+typedef struct sim_bench_msgs_result {
+    uint64_t nodes;
+    double sim_seconds;
+    uint64_t messages;          /* delivered */
+    uint64_t events;
+    double seconds;             /* wall time of the run, start-up excluded */
+    double messages_per_s;
+    double startup_seconds;     /* adding and starting every node */
+    uint64_t peak_rss_bytes;
+    uint64_t rss_bytes_per_node;/* resident memory per idle node after start-up */
+} sim_bench_msgs_result;
+
+/* N nodes; each sends a 64-byte message to a uniformly random peer at exponential
+ * intervals of mean 1 simulated second; constant 50 us latency. */
+int sim_bench_random_msgs(uint64_t nodes, double sim_seconds, sim_bench_msgs_result *out);
+
+double bench_wall_seconds(void);
+uint64_t bench_rss_bytes(void);
+uint64_t bench_peak_rss_bytes(void);
+
+#endif

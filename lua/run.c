@@ -1,0 +1,121 @@
+/*
+ * The life of one run, shared by built-in and Lua scenarios: open the simulation
+ * with its seed, statistics and trace file; drive it (plainly or in the viewer);
+ * print the summary, the failed checks with the command that reproduces them, and
+ * the trace hash; map the verdicts to the exit code.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/host.h"
+#include "sim/units.h"
+
+int dsim_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("dsim: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return DSIM_EXIT_USAGE;
+}
+
+/* Keeps every failed check (time and words) for the end-of-run report. */
+static void collect_failures(sim *s, const sim_record *r, void *ctx)
+{
+    dsim_run *run = ctx;
+    if (r->kind != SIM_REC_CHECK || r->num1) return;
+    if (run->failure_count == run->failure_cap) {
+        size_t cap = run->failure_cap ? run->failure_cap * 2 : 8;
+        dsim_failure *f = realloc(run->failures, cap * sizeof(*f));
+        if (!f) return;
+        run->failures = f;
+        run->failure_cap = cap;
+    }
+    size_t n = strlen(r->name) + strlen(r->detail ? r->detail : "") + 4;
+    char *what = malloc(n);
+    if (!what) return;
+    snprintf(what, n, "%s: %s", r->name, r->detail ? r->detail : "");
+    run->failures[run->failure_count++] = (dsim_failure){ r->time_ns, what };
+}
+
+int dsim_run_open(dsim_run *run, const dsim_run_opts *opts)
+{
+    memset(run, 0, sizeof(*run));
+    run->opts = opts;
+    sim_options so = { opts->seed, 0, 0 };
+    run->s = sim_create(&so);
+    if (!run->s) return dsim_usage_error("out of memory creating the simulation");
+    run->stats = sim_stats_attach(run->s);
+    sim_observe(run->s, collect_failures, run);
+    if (opts->trace_path) {
+        run->trace_file = fopen(opts->trace_path, "w");
+        if (!run->trace_file) {
+            sim_stats_detach(run->s, run->stats);
+            sim_destroy(run->s);
+            return dsim_usage_error("--trace: cannot write '%s'", opts->trace_path);
+        }
+        run->trace = sim_trace_json_open(run->s, run->trace_file);
+    }
+    return 0;
+}
+
+int dsim_run_drive(dsim_run *run, int64_t until_ns)
+{
+    if (run->opts->until_ns >= 0) until_ns = run->opts->until_ns;
+    if (until_ns < sim_now_ns(run->s)) until_ns = sim_now_ns(run->s);
+    if (run->opts->viz || run->opts->frames_dir) return viz_drive(run->s, until_ns, run->opts);
+    return sim_run_until(run->s, until_ns);
+}
+
+void dsim_reproduce_command(const dsim_run_opts *opts, char *buf, size_t n)
+{
+    int len = snprintf(buf, n, "dsim run %s --seed %" PRIu64, opts->scenario, opts->seed);
+    if (opts->until_ns >= 0 && len > 0 && (size_t)len < n) {
+        char d[48];
+        sim_duration_format(opts->until_ns, d, sizeof(d));
+        len += snprintf(buf + len, n - (size_t)len, " --until %s", d);
+    }
+    if (opts->loss >= 0 && len > 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, " --loss %.17g", opts->loss);
+}
+
+static void print_failures(const dsim_run *run, FILE *out)
+{
+    char cmd[512], when[48];
+    dsim_reproduce_command(run->opts, cmd, sizeof(cmd));
+    for (size_t i = 0; i < run->failure_count; i++) {
+        sim_duration_format(run->failures[i].time_ns, when, sizeof(when));
+        fprintf(out, "FAILED %s (at %s, seed %" PRIu64 ")\n", run->failures[i].what, when,
+                run->opts->seed);
+    }
+    if (run->failure_count)
+        fprintf(out, "reproduce with: %s\n", cmd);
+}
+
+int dsim_run_close(dsim_run *run, FILE *out)
+{
+    int code = DSIM_EXIT_OK;
+    if (run->trace && sim_trace_json_close(run->s, run->trace) != 0) {
+        fprintf(stderr, "dsim: --trace: writing '%s' failed\n", run->opts->trace_path);
+        code = DSIM_EXIT_USAGE;
+    }
+    if (run->trace_file && fclose(run->trace_file) != 0 && code == DSIM_EXIT_OK) {
+        fprintf(stderr, "dsim: --trace: writing '%s' failed\n", run->opts->trace_path);
+        code = DSIM_EXIT_USAGE;
+    }
+    if (!run->opts->quiet) sim_stats_print(run->stats, run->s, out);
+    fprintf(out, "checks: %zu run, %zu failed\n", sim_checks_run(run->s), sim_checks_failed(run->s));
+    print_failures(run, out);
+    if (code == DSIM_EXIT_OK && sim_checks_failed(run->s)) code = DSIM_EXIT_CHECK_FAILED;
+    fprintf(out, "trace-hash: %016" PRIx64 "\n", sim_trace_hash(run->s));
+    for (size_t i = 0; i < run->failure_count; i++) free(run->failures[i].what);
+    free(run->failures);
+    sim_stats_detach(run->s, run->stats);
+    sim_destroy(run->s);
+    memset(run, 0, sizeof(*run));
+    return code;
+}

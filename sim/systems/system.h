@@ -1,0 +1,38 @@
+/*
+ * The registry of C node programs ("systems"): each has a name, a one-line
+ * summary, its program, and a configure function that turns scenario options (a
+ * JSON object, from Lua or a built-in scenario) into the config handed to every
+ * node of the cluster. An unknown or malformed option is an error that names it.
+ */
+#ifndef SIM_SYSTEMS_SYSTEM_H
+#define SIM_SYSTEMS_SYSTEM_H
+
+#include <cJSON.h>
+
+#include "sim/sim.h"
+
+typedef struct sim_system {
+    const char *name;
+    const char *summary;
+    const sim_program *program;
+    /* options may be NULL (all defaults). On error returns SIM_EINVAL and writes
+     * e.g. "unknown option 'gossip_every'" or "option 'interval' must be a
+     * duration like \"100ms\"" into err. */
+    int (*configure)(const cJSON *options, void **config, char *err, size_t errlen);
+    void (*release)(void *config);
+} sim_system;
+
+const sim_system *sim_system_find(const char *name);
+/* The i-th system in name order; NULL past the end. */
+const sim_system *sim_system_at(size_t i);
+
+/* The other nodes of the caller's cluster that run the same program, in id order. */
+size_t sim_cluster_peers(sim_node *node, sim_node_id *out, size_t max);
+
+/* Helpers for configure(): each returns 0, or SIM_EINVAL with a message in err. */
+int sim_option_check_known(const cJSON *options, const char *const *known, char *err, size_t errlen);
+int sim_option_duration(const cJSON *options, const char *key, int64_t *out_ns, char *err, size_t errlen);
+int sim_option_int(const cJSON *options, const char *key, int64_t min, int64_t max, int64_t *out,
+                   char *err, size_t errlen);
+
+#endif
