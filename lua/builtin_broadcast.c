@@ -7,25 +7,35 @@
  * server invented a value.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lua/builtin.h"
 #include "sim/systems/broadcast_check.h"
 #include "sim/systems/system.h"
 
+typedef struct scenario {
+    broadcast_check *check;
+    const sim_system *systems[2];
+    void *configs[2];
+    int clusters;
+} scenario;
+
 static int add_cluster(dsim_run *run, const char *system, const char *prefix, int count,
                        uint32_t cluster, cJSON *options, char *err, size_t errlen)
 {
+    scenario *sc = run->scenario;
     const sim_system *sys = sim_system_find(system);
     void *config = NULL;
     int rc = sys ? sys->configure(options, &config, err, errlen) : SIM_ENOENT;
     cJSON_Delete(options);
     if (rc) return rc;
+    sc->systems[sc->clusters] = sys;
+    sc->configs[sc->clusters++] = config;     /* released in finish, after the run */
     for (int i = 1; i <= count && rc == 0; i++) {
         char name[32];
         snprintf(name, sizeof(name), "%s%d", prefix, i);
         rc = sim_node_add(run->s, name, sys->program, config, cluster, NULL);
     }
-    /* config lives as long as the process: the scenario runs once */
     return rc;
 }
 
@@ -40,6 +50,8 @@ static void heal(sim *s, void *ctx) { sim_net_heal(s); }
 
 static int setup(dsim_run *run, char *err, size_t errlen)
 {
+    run->scenario = calloc(1, sizeof(scenario));
+    if (!run->scenario) return SIM_ENOMEM;
     sim_link_policy p = sim_link_policy_default();
     p.latency = sim_dist_uniform(1 * SIM_NS_PER_MS, 20 * SIM_NS_PER_MS);
     p.loss = sim_prob_from_double(0.05);
@@ -52,7 +64,7 @@ static int setup(dsim_run *run, char *err, size_t errlen)
     cJSON_AddStringToObject(client, "read_at", "2s");
     if (rc == 0) rc = add_cluster(run, "broadcast-client", "c", 1, 0, client, err, errlen);
     else cJSON_Delete(client);
-    if (rc == 0) rc = broadcast_check_attach(run->s, (broadcast_check **)&run->scenario);
+    if (rc == 0) rc = broadcast_check_attach(run->s, &((scenario *)run->scenario)->check);
     if (rc == 0) rc = sim_schedule(run->s, 300 * SIM_NS_PER_MS, partition, NULL);
     if (rc == 0) rc = sim_schedule(run->s, 800 * SIM_NS_PER_MS, heal, NULL);
     return rc;
@@ -60,8 +72,14 @@ static int setup(dsim_run *run, char *err, size_t errlen)
 
 static void finish(dsim_run *run, FILE *out)
 {
-    broadcast_check_report(run->scenario, out);
-    broadcast_check_detach(run->scenario);
+    scenario *sc = run->scenario;
+    if (!sc) return;
+    if (sc->check && out) broadcast_check_report(sc->check, out);   /* out == NULL: set-up failed */
+    broadcast_check_detach(sc->check);
+    for (int i = 0; i < sc->clusters; i++)
+        if (sc->systems[i]->release) sc->systems[i]->release(sc->configs[i]);
+    free(sc);
+    run->scenario = NULL;
 }
 
 const dsim_builtin dsim_builtin_broadcast = {

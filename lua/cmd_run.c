@@ -23,6 +23,7 @@ static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
     rc = b->setup(&run, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "dsim: scenario '%s': %s\n", b->name, err[0] ? err : sim_strerror(rc));
+        b->finish(&run, NULL);
         dsim_run_close(&run, stdout);
         return DSIM_EXIT_USAGE;
     }
@@ -30,6 +31,7 @@ static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
     rc = dsim_run_drive(&run, b->until_ns);
     if (rc < 0 && rc != SIM_ESTATE) {
         fprintf(stderr, "dsim: the viewer could not start: %s\n", sim_strerror(rc));
+        b->finish(&run, NULL);
         dsim_run_close(&run, stdout);
         return DSIM_EXIT_USAGE;
     }

@@ -13,7 +13,7 @@ enum {
     DIGITS = 1 << DIGIT_BITS,
     LEVELS = (62 + DIGIT_BITS - 1) / DIGIT_BITS,   /* times are below 2^62 */
     BUCKETS = LEVELS * DIGITS,
-    CHUNK_EVENTS = 64, 
+    CHUNK_EVENTS = 64,      /* 1.5 KiB: long runs to read a bucket back */
     SMALL_BATCH = 16,       /* a bucket this small is sorted into the bottom */
     BOTTOM_SPILL = 256,     /* a bottom this full hands its upper half back */
     INSERTION_SORT_MAX = 32,
@@ -34,7 +34,8 @@ struct sim_queue {
     /* The bottom: events with time < bot_hi, sorted, live in [bot_head, bot_end). */
     sim_event *bot;
     size_t bot_head, bot_end, bot_cap;
-    uint64_t bot_hi;
+    uint64_t bot_hi;                   /* 0 while the bottom is empty */
+    sim_event radix_min;               /* the earliest event while it is empty */
     /* The radix part: events with time >= bot_hi (and >= base), bucketed. */
     uint64_t base;
     uint64_t level_mask;               /* bit l: a bucket of level l is non-empty */
@@ -55,14 +56,22 @@ static bool before(const sim_event *a, const sim_event *b)
 
 /* ---- memory: a chunk pool and the bottom array, grown only by push ---- */
 
-/* Chunks in use never exceed events / CHUNK_EVENTS + one partial chunk per
- * bucket + the chunk being read while a bucket is redistributed (+1 rounding). */
 static void chunk_give(sim_queue *q, uint32_t c)
 {
     q->chunk_next[c] = q->free_head;
     q->free_head = c;
 }
 
+static uint32_t chunk_take(sim_queue *q)
+{
+    uint32_t c = q->free_head;
+    SIM_ASSERT(c != NO_CHUNK);   /* reserve() sized the pool for this */
+    q->free_head = q->chunk_next[c];
+    return c;
+}
+
+/* Chunks in use never exceed events / CHUNK_EVENTS + one partial chunk per
+ * bucket + the chunk being read while a bucket is redistributed (+1 rounding). */
 static size_t chunks_needed(size_t events)
 {
     return events / CHUNK_EVENTS + BUCKETS + 2;
@@ -94,6 +103,8 @@ static int grow_chunks(sim_queue *q, size_t need)
  * moves events between the bottom and the buckets, never has to allocate. */
 static int reserve(sim_queue *q, size_t events)
 {
+    if (events > SIZE_MAX / 2 / sizeof(sim_event))
+        return SIM_ENOMEM;
     if (chunks_needed(events) > q->chunk_cap && grow_chunks(q, chunks_needed(events)) != 0)
         return SIM_ENOMEM;
     if (events > q->bot_cap) {
@@ -109,14 +120,6 @@ static int reserve(sim_queue *q, size_t events)
     return 0;
 }
 
-static uint32_t chunk_take(sim_queue *q)
-{
-    uint32_t c = q->free_head;
-    SIM_ASSERT(c != NO_CHUNK);   /* reserve() sized the pool for this */
-    q->free_head = q->chunk_next[c];
-    return c;
-}
-
 /* ---- the radix part ---- */
 
 /* An event goes to the bucket of the highest base-64 digit where its time
@@ -128,7 +131,6 @@ static void place(sim_queue *q, const sim_event *e)
     unsigned level = x ? (unsigned)(63 - __builtin_clzll(x)) / DIGIT_BITS : 0;
     unsigned digit = (unsigned)(t >> (level * DIGIT_BITS)) & (DIGITS - 1);
     bucket *b = &q->buckets[level][digit];
-
     size_t slot = b->count % CHUNK_EVENTS;
 
     SIM_ASSERT(t >= q->base);
@@ -171,21 +173,6 @@ static const sim_event *chunk_events(const sim_queue *q, uint32_t c, size_t left
 {
     *n = left < CHUNK_EVENTS ? left : CHUNK_EVENTS;
     return &q->chunk_ev[(size_t)c * CHUNK_EVENTS];
-}
-
-/* The earliest event of a bucket, by (time, seq); for peek. */
-static sim_event bucket_min(const sim_queue *q, const bucket *b)
-{
-    sim_event m = q->chunk_ev[(size_t)b->head * CHUNK_EVENTS];
-    size_t n;
-    uint32_t c = b->head;
-    for (size_t left = b->count; left > 0; left -= n, c = q->chunk_next[c]) {
-        const sim_event *ev = chunk_events(q, c, left, &n);
-        for (size_t i = 0; i < n; i++)
-            if (before(&ev[i], &m))
-                m = ev[i];
-    }
-    return m;
 }
 
 /* Re-place a bucket's events relative to its earliest time: they all land on
@@ -417,6 +404,8 @@ int sim_queue_push(sim_queue *q, int64_t time_ns, uint64_t seq, uint64_t payload
     if (q->size >= q->room && reserve(q, q->size + 1) != 0)
         return SIM_ENOMEM;
     sim_event e = {time_ns, seq, payload};
+    if (q->bot_head == q->bot_end && (q->size == 0 || before(&e, &q->radix_min)))
+        q->radix_min = e;
     if ((uint64_t)time_ns < q->bot_hi && q->bot_end - q->bot_head >= BOTTOM_SPILL)
         spill(q);
     if ((uint64_t)time_ns < q->bot_hi)
@@ -451,9 +440,7 @@ bool sim_queue_peek(const sim_queue *q, sim_event *out)
     }
     if (q->size == 0)
         return false;
-    /* Pushes into an empty queue, no pop since: O(size of the lowest bucket). */
-    unsigned level, digit;
-    *out = bucket_min(q, lowest_bucket(q, &level, &digit));
+    *out = q->radix_min;   /* pushed into an empty queue, not popped since */
     return true;
 }
 

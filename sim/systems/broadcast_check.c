@@ -275,7 +275,7 @@ static int cmp_invoke(const void *a, const void *b)
  * returns their number, latencies (sorted) in lat. */
 static size_t latencies(broadcast_check *c, size_t servers, int64_t *lat)
 {
-    qsort(c->learns, c->nlearns, sizeof(learn_rec), cmp_learn);
+    if (c->nlearns) qsort(c->learns, c->nlearns, sizeof(learn_rec), cmp_learn);
     invoke_rec *by_value = malloc((c->ninvokes + 1) * sizeof(invoke_rec));
     SIM_ASSERT(by_value != NULL);
     if (c->ninvokes) memcpy(by_value, c->invokes, c->ninvokes * sizeof(invoke_rec));
