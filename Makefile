@@ -53,7 +53,7 @@ deps:
 	@./.ci/install-deps
 
 dsim: $(DSIM_BIN)
-	@if [ "$(MODE)" = release ]; then cp $(DSIM_BIN) dsim; fi
+	@if [ "$(MODE)" = release ]; then cp $(DSIM_BIN) dsim.tmp && mv -f dsim.tmp dsim; fi
 
 $(DSIM_BIN): $(HOST_OBJ) $(VIZ_OBJ) $(BUILD)/libsim.a
 	$(Q)$(CC) $(OPT) -o $@ $(HOST_OBJ) $(VIZ_OBJ) $(BUILD)/libsim.a $(LDLIBS_ALL)
@@ -91,7 +91,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory $(DSIM_BIN) $(TEST_BIN)
-	@if [ "$(MODE)" = release ]; then cp $(DSIM_BIN) dsim; fi
+	@if [ "$(MODE)" = release ]; then cp $(DSIM_BIN) dsim.tmp && mv -f dsim.tmp dsim; fi
 	DSIM=$(DSIM_BIN) CK_DEFAULT_TIMEOUT=120 $(TEST_BIN)
 
 # The kernel's suites under valgrind (no fork, so valgrind sees every test).

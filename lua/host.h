@@ -33,10 +33,13 @@ typedef struct dsim_run_opts {
     double loss;               /* --loss: default link loss for the run; < 0 when not given */
 } dsim_run_opts;
 
-typedef struct dsim_failure {
-    int64_t time_ns;
-    char *what;
-} dsim_failure;
+/* One named check's verdicts over the run (a check may report many times). */
+typedef struct dsim_verdict {
+    char *name;
+    uint64_t passed, failed;
+    int64_t first_failure_ns;
+    char *first_failure;       /* its message */
+} dsim_verdict;
 
 typedef struct dsim_run {
     const dsim_run_opts *opts;
@@ -44,8 +47,8 @@ typedef struct dsim_run {
     sim_stats *stats;
     FILE *trace_file;
     sim_trace_writer *trace;
-    dsim_failure *failures;
-    size_t failure_count, failure_cap;
+    dsim_verdict *verdicts;    /* in the order checks first reported */
+    size_t verdict_count, verdict_cap;
     void *scenario;            /* the scenario's own data (built-in scenarios) */
 } dsim_run;
 
@@ -55,7 +58,7 @@ int dsim_run_open(dsim_run *run, const dsim_run_opts *opts);
 /* Runs the simulation to until_ns (or the --until given), live in the viewer
  * when --viz/--frames asked for it. Returns 0, or SIM_ESTATE when stopped early. */
 int dsim_run_drive(dsim_run *run, int64_t until_ns);
-/* Prints the summary, the failures and the trace hash; frees everything; returns
+/* Prints the summary, each check's verdict, the failures and the trace hash; frees everything; returns
  * the exit code. */
 int dsim_run_close(dsim_run *run, FILE *out);
 /* "dsim run SCENARIO --seed N" (plus --until when it was given). */

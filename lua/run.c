@@ -23,23 +23,39 @@ int dsim_usage_error(const char *fmt, ...)
     return DSIM_EXIT_USAGE;
 }
 
-/* Keeps every failed check (time and words) for the end-of-run report. */
-static void collect_failures(sim *s, const sim_record *r, void *ctx)
+static dsim_verdict *verdict_for(dsim_run *run, const char *name)
 {
-    dsim_run *run = ctx;
-    if (r->kind != SIM_REC_CHECK || r->num1) return;
-    if (run->failure_count == run->failure_cap) {
-        size_t cap = run->failure_cap ? run->failure_cap * 2 : 8;
-        dsim_failure *f = realloc(run->failures, cap * sizeof(*f));
-        if (!f) return;
-        run->failures = f;
-        run->failure_cap = cap;
+    for (size_t i = 0; i < run->verdict_count; i++)
+        if (strcmp(run->verdicts[i].name, name) == 0) return &run->verdicts[i];
+    if (run->verdict_count == run->verdict_cap) {
+        size_t cap = run->verdict_cap ? run->verdict_cap * 2 : 8;
+        dsim_verdict *v = realloc(run->verdicts, cap * sizeof(*v));
+        if (!v) return NULL;
+        run->verdicts = v;
+        run->verdict_cap = cap;
     }
-    size_t n = strlen(r->name) + strlen(r->detail ? r->detail : "") + 4;
-    char *what = malloc(n);
-    if (!what) return;
-    snprintf(what, n, "%s: %s", r->name, r->detail ? r->detail : "");
-    run->failures[run->failure_count++] = (dsim_failure){ r->time_ns, what };
+    dsim_verdict *v = &run->verdicts[run->verdict_count];
+    memset(v, 0, sizeof(*v));
+    v->name = strdup(name);
+    if (!v->name) return NULL;
+    run->verdict_count++;
+    return v;
+}
+
+/* Tallies every check record; keeps the first failure of each check in words. */
+static void collect_verdicts(sim *s, const sim_record *r, void *ctx)
+{
+    if (r->kind != SIM_REC_CHECK) return;
+    dsim_verdict *v = verdict_for(ctx, r->name ? r->name : "check");
+    if (!v) return;
+    if (r->num1) {
+        v->passed++;
+        return;
+    }
+    if (v->failed++ == 0) {
+        v->first_failure_ns = r->time_ns;
+        v->first_failure = strdup(r->detail ? r->detail : "");
+    }
 }
 
 int dsim_run_open(dsim_run *run, const dsim_run_opts *opts)
@@ -50,7 +66,7 @@ int dsim_run_open(dsim_run *run, const dsim_run_opts *opts)
     run->s = sim_create(&so);
     if (!run->s) return dsim_usage_error("out of memory creating the simulation");
     run->stats = sim_stats_attach(run->s);
-    sim_observe(run->s, collect_failures, run);
+    sim_observe(run->s, collect_verdicts, run);
     if (opts->trace_path) {
         run->trace_file = fopen(opts->trace_path, "w");
         if (!run->trace_file) {
@@ -83,17 +99,30 @@ void dsim_reproduce_command(const dsim_run_opts *opts, char *buf, size_t n)
         snprintf(buf + len, n - (size_t)len, " --loss %.17g", opts->loss);
 }
 
+static void print_check_lines(const dsim_run *run, FILE *out)
+{
+    for (size_t i = 0; i < run->verdict_count; i++) {
+        const dsim_verdict *v = &run->verdicts[i];
+        if (v->failed) fprintf(out, "check %s: failed %" PRIu64 " of %" PRIu64 " times\n", v->name, v->failed, v->passed + v->failed);
+        else fprintf(out, "check %s: ok%s\n", v->name, v->passed > 1 ? " every time" : "");
+    }
+}
+
+/* Each failed check's first failure, then the one command that reproduces them. */
 static void print_failures(const dsim_run *run, FILE *out)
 {
     char cmd[512], when[48];
-    dsim_reproduce_command(run->opts, cmd, sizeof(cmd));
-    for (size_t i = 0; i < run->failure_count; i++) {
-        sim_duration_format(run->failures[i].time_ns, when, sizeof(when));
-        fprintf(out, "FAILED %s (at %s, seed %" PRIu64 ")\n", run->failures[i].what, when,
-                run->opts->seed);
+    bool any = false;
+    for (size_t i = 0; i < run->verdict_count; i++) {
+        const dsim_verdict *v = &run->verdicts[i];
+        if (!v->failed) continue;
+        sim_duration_format(v->first_failure_ns, when, sizeof(when));
+        fprintf(out, "FAILED %s: %s (at %s, seed %" PRIu64 ")\n", v->name, v->first_failure ? v->first_failure : "",
+                when, run->opts->seed);
+        any = true;
     }
-    if (run->failure_count)
-        fprintf(out, "reproduce with: %s\n", cmd);
+    dsim_reproduce_command(run->opts, cmd, sizeof(cmd));
+    if (any) fprintf(out, "reproduce with: %s\n", cmd);
 }
 
 int dsim_run_close(dsim_run *run, FILE *out)
@@ -108,12 +137,16 @@ int dsim_run_close(dsim_run *run, FILE *out)
         code = DSIM_EXIT_USAGE;
     }
     if (!run->opts->quiet) sim_stats_print(run->stats, run->s, out);
+    if (!run->opts->quiet) print_check_lines(run, out);
     fprintf(out, "checks: %zu run, %zu failed\n", sim_checks_run(run->s), sim_checks_failed(run->s));
     print_failures(run, out);
     if (code == DSIM_EXIT_OK && sim_checks_failed(run->s)) code = DSIM_EXIT_CHECK_FAILED;
     fprintf(out, "trace-hash: %016" PRIx64 "\n", sim_trace_hash(run->s));
-    for (size_t i = 0; i < run->failure_count; i++) free(run->failures[i].what);
-    free(run->failures);
+    for (size_t i = 0; i < run->verdict_count; i++) {
+        free(run->verdicts[i].name);
+        free(run->verdicts[i].first_failure);
+    }
+    free(run->verdicts);
     sim_stats_detach(run->s, run->stats);
     sim_destroy(run->s);
     memset(run, 0, sizeof(*run));

@@ -163,9 +163,8 @@ static void check_phantoms(broadcast_check *c, const int64_t *invoked, size_t ni
         for (size_t j = 0; ok && j < n; j++) {
             if (contains(invoked, ninvoked, v[j])) continue;
             ok = false;
-            snprintf(detail, sizeof(detail), "%s's read (op %llu) returned %lld, never broadcast; seed=%llu",
-                     sim_node_name(c->s, id), (unsigned long long)op->id, (long long)v[j],
-                     (unsigned long long)sim_seed(c->s));
+            snprintf(detail, sizeof(detail), "%s's read (op %llu) returned %lld, never broadcast",
+                     sim_node_name(c->s, id), (unsigned long long)op->id, (long long)v[j]);
         }
         free(v);
     }
@@ -208,8 +207,7 @@ static void check_converged(broadcast_check *c)
     }
     size_t len = strlen(detail);
     if (missing)
-        snprintf(detail + len, sizeof(detail) - len, " (%zu gaps in all); seed=%llu", missing,
-                 (unsigned long long)sim_seed(c->s));
+        snprintf(detail + len, sizeof(detail) - len, " (%zu gaps in all)", missing);
     else snprintf(detail, sizeof(detail), "%zu servers hold every ok broadcast", servers);
     sim_check_report(c->s, "broadcast-converged", missing == 0 && servers > 0, detail);
 }
