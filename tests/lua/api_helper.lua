@@ -1,0 +1,2 @@
+-- A module in the scenario's folder, loaded by api.lua with require.
+return { answer = 42 }
