@@ -2,6 +2,7 @@
  * `dsim bench`: the performance figures, one JSON object a line on stdout.
  *   dsim bench hold --pending N [--events M]
  *   dsim bench random-msgs --nodes N --time SECONDS
+ *   dsim bench lua-msgs --nodes N --time SECONDS
  *   dsim bench all
  */
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include "lua/bench.h"
 #include "lua/bench_hold.h"
 #include "lua/commands.h"
+#include "lua/lbench.h"
 
 static int parse_count(const char *flag, const char *text, uint64_t max, uint64_t *out)
 {
@@ -58,6 +60,18 @@ static int run_msgs(uint64_t nodes, double seconds)
     return 0;
 }
 
+static int run_lua_msgs(uint64_t nodes, double seconds)
+{
+    double lua_rate, c_rate;
+    if (sim_bench_lua_msgs(nodes, seconds, &lua_rate, &c_rate) != 0)
+        return dsim_usage_error("bench lua-msgs: the Lua benchmark failed");
+    printf("{\"bench\":\"lua-msgs\",\"nodes\":%" PRIu64 ",\"sim_seconds\":%g,\"lua_messages_per_s\":%.0f,"
+           "\"c_messages_per_s\":%.0f,\"c_to_lua_cost_ratio\":%.2f}\n",
+           nodes, seconds, lua_rate, c_rate, lua_rate > 0 ? c_rate / lua_rate : 0);
+    fflush(stdout);
+    return 0;
+}
+
 static int bench_all(void)
 {
     static const uint64_t pendings[] = { 1000, 100000, 1000000 };
@@ -68,6 +82,7 @@ static int bench_all(void)
     };
     for (int i = 0; i < 3; i++)
         if (run_msgs(msgs[i].nodes, msgs[i].seconds)) return DSIM_EXIT_USAGE;
+    if (run_lua_msgs(1000, 1000)) return DSIM_EXIT_USAGE;
     return 0;
 }
 
@@ -76,8 +91,10 @@ int dsim_cmd_bench(int argc, char **argv)
     if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs or all (see 'dsim help')");
     const char *which = argv[0];
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
-    bool hold = strcmp(which, "hold") == 0, msgs = strcmp(which, "random-msgs") == 0;
-    if (!hold && !msgs) return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, all)", which);
+    bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
+    bool msgs = lua || strcmp(which, "random-msgs") == 0;
+    if (!hold && !msgs)
+        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {
@@ -93,6 +110,7 @@ int dsim_cmd_bench(int argc, char **argv)
     }
     if (hold && !pending) return dsim_usage_error("bench hold: --pending N is required");
     if (msgs && (nodes < 2 || seconds <= 0))
-        return dsim_usage_error("bench random-msgs: --nodes N (at least 2) and --time SECONDS are required");
-    return hold ? run_hold(pending, events) : run_msgs(nodes, seconds);
+        return dsim_usage_error("bench %s: --nodes N (at least 2) and --time SECONDS are required", which);
+    if (hold) return run_hold(pending, events);
+    return lua ? run_lua_msgs(nodes, seconds) : run_msgs(nodes, seconds);
 }

@@ -31,6 +31,7 @@ static const char usage[] =
     "  dsim replay F.jsonl [--frames DIR] [--fps N]   draw a recorded trace\n"
     "  dsim bench hold --pending N [--events M]       event-queue throughput (JSON)\n"
     "  dsim bench random-msgs --nodes N --time S      network throughput (JSON)\n"
+    "  dsim bench lua-msgs --nodes N --time S         the same through Lua node programs\n"
     "  dsim bench all     the standard benchmark set, one JSON object a line\n"
     "  dsim list          systems and built-in scenarios\n"
     "  dsim help [run]    this text\n"
