@@ -1,0 +1,43 @@
+/*
+ * viz_drive: a live run in the viewer (dsim run ... --viz or --frames DIR). The
+ * viewer subscribes to the kernel's records, lets the user (or the frame writer)
+ * drive the run, then unsubscribes and completes the run to until_ns without
+ * drawing, so that the summary and the trace hash are those of the whole run,
+ * the same as without the viewer when nothing was changed by hand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "viz/app.h"
+
+static int schedule_env_faults(sim *s)
+{
+    const char *path = getenv("DSIM_VIZ_FAULTS");
+    if (!path || !*path) return 0;
+    int rc = viz_hand_schedule_file(s, path);
+    if (rc) fprintf(stderr, "dsim: DSIM_VIZ_FAULTS: cannot use '%s': %s\n", path, sim_strerror(rc));
+    return rc;
+}
+
+int viz_drive(sim *s, int64_t until_ns, const dsim_run_opts *opts)
+{
+    int rc = schedule_env_faults(s);
+    if (rc) return rc;
+    viz_app *a = calloc(1, sizeof(*a));
+    if (!a) return SIM_ENOMEM;
+    rc = viz_app_init(a, opts, s, until_ns, opts->frames_dir != NULL);
+    if (rc) {
+        viz_app_free(a);
+        free(a);
+        return rc;
+    }
+    snprintf(a->title, sizeof(a->title), "%s   seed %llu   live", opts->scenario ? opts->scenario : "",
+             (unsigned long long)opts->seed);
+    viz_app_attach(a);
+    rc = opts->frames_dir ? viz_frames_run(a, opts->frames_dir, opts->fps) : viz_window_run(a);
+    viz_app_detach(a);
+    viz_app_free(a);
+    free(a);
+    if (rc) return rc;
+    return sim_run_until(s, until_ns);
+}
