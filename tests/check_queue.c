@@ -3,12 +3,16 @@
  * independent reference: a textbook binary heap kept in this file, or a sorted
  * copy. Test cases: core (ordering, ties, random operations over seeds),
  * limits (a million events, outliers, bursts, extreme times, growth) and
- * faults (empty queue, clear, pushes into the past).
+ * faults (empty queue, clear, impossible sizes, pushes into the past), plus a
+ * smoke run of the hold benchmark.
  */
 #include <check.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "lua/bench_hold.h"
+#include "sim/errors.h"
 #include "sim/queue.h"
 
 #define REPRODUCE "reproduce: CK_RUN_SUITE=queue CK_RUN_CASE=%s make test"
@@ -116,7 +120,7 @@ static void drain_and_compare(sim_queue *q, ref_heap *ref, int seed, const char 
 START_TEST(test_orders_by_time)
 {
     sim_queue *q = sim_queue_create(0);
-    /* 7919 is prime, so i * 7919 mod 10007 visits every time once, shuffled. */
+    /* 7919 and 10007 are coprime: i * 7919 mod 10007 is a shuffle of 0..10006. */
     for (uint64_t i = 0; i < 10007; i++) {
         int64_t t = (int64_t)(i * 7919 % 10007) * 1000;
         REQUIRE_EQ(sim_queue_push(q, t, i, (uint64_t)t + 1), 0);
@@ -489,6 +493,29 @@ START_TEST(test_clear)
 }
 END_TEST
 
+/* The hold benchmark runs on the real queue (it checks the order it pops)
+ * and refuses an empty hold; its timings are not asserted. */
+START_TEST(test_bench_hold)
+{
+    sim_bench_hold_result r = {0};
+    ck_assert_int_eq(sim_bench_hold(1000, 20000, &r), 0);
+    ck_assert_uint_eq(r.pending, 1000);
+    ck_assert_uint_eq(r.events, 20000);
+    ck_assert(r.seconds >= 0 && r.events_per_s >= 0);
+    ck_assert_uint_gt(r.peak_rss_bytes, 0);
+    ck_assert_int_eq(sim_bench_hold(0, 10, &r), SIM_EINVAL);
+    ck_assert_int_eq(sim_bench_hold(10, 10, NULL), SIM_EINVAL);
+}
+END_TEST
+
+/* A capacity no memory can hold is refused up front, not attempted. */
+START_TEST(test_impossible_capacity)
+{
+    ck_assert_ptr_null(sim_queue_create(SIZE_MAX));
+    ck_assert_ptr_null(sim_queue_create(SIZE_MAX / 64));
+}
+END_TEST
+
 START_TEST(test_push_into_past_aborts)
 {
     sim_queue *q = sim_queue_create(0);
@@ -531,6 +558,8 @@ Suite *queue_suite(void)
     TCase *faults = tcase_create("faults");
     tcase_add_test(faults, test_empty_pop_and_peek);
     tcase_add_test(faults, test_clear);
+    tcase_add_test(faults, test_impossible_capacity);
+    tcase_add_test(faults, test_bench_hold);
     tcase_add_test_raise_signal(faults, test_push_into_past_aborts, SIGABRT);
     tcase_add_loop_test_raise_signal(faults, test_time_out_of_range_aborts, SIGABRT, 0, 2);
     suite_add_tcase(s, faults);
