@@ -25,7 +25,7 @@ enum event_kind { EV_DELIVER = 1, EV_TIMER = 2, EV_CALL = 3, EV_START = 4 };
 #define EV_KIND(payload) ((enum event_kind)((payload) >> EV_KIND_SHIFT))
 #define EV_INDEX(payload) ((payload) & EV_INDEX_MASK)
 
-#define NODE_CHUNK_BITS 12
+#define NODE_CHUNK_BITS 14
 #define NODE_CHUNK (1u << NODE_CHUNK_BITS)
 #define INLINE_BODY_BYTES 40
 #define TIMER_GEN_MASK ((1u << 28) - 1)
@@ -36,19 +36,20 @@ struct sim_node {
     /* first cache line: what every event for this node touches */
     _Alignas(64) sim *s;
     sim_node_id id;
-    uint32_t cluster;
-    uint32_t incarnation;       /* +1 at every crash: stale timers and messages notice */
+    uint32_t incarnation;       /* +1 at every crash: stale timers and starts notice */
     sim_node_status status;
-    uint32_t name_id;
     uint32_t group;             /* partition group; 0 = not partitioned */
     const sim_program *program;
     void *config;
     void *state;                /* NULL while down */
     int64_t drift_ppm;
+    uint64_t crash_seq;         /* the event counter at the last crash (0: never) */
     /* second: the dice */
     sim_rng rng;                /* the program's own stream */
     sim_rng net_rng;            /* the network's dice for this node's sends */
     /* third: rarely touched */
+    uint32_t cluster;
+    uint32_t name_id;
     int64_t clock_true_base_ns; /* local = local_base + (true - true_base) * (1 + ppm/1e6) */
     int64_t clock_local_base_ns;
     sim_disk *disk;             /* created on first use */
@@ -58,11 +59,11 @@ struct sim_node {
 
 typedef struct msg_slot {
     uint64_t id;
+    uint64_t sent_seq;          /* the event counter at the send: a crash after it loses the message */
     int64_t sent_ns;
     uint64_t size_bytes;
     sim_node_id from, to;
     uint32_t type_id;
-    uint32_t dst_incarnation;
     uint32_t len;
     uint32_t flags;
     uint32_t next_free;
@@ -108,6 +109,7 @@ struct sim {
     bool stop;
     sim_queue *queue;
 
+    bool huge_tables;           /* expected_nodes is large: ask for huge pages */
     sim_node **node_chunks;
     size_t node_count, node_chunk_cap;
     strmap node_names;          /* name -> node id */

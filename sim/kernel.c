@@ -32,7 +32,7 @@ sim *sim_create(const sim_options *options)
     s->trace_hash = UINT64_C(0x6473696d);      /* "dsim": a fixed start value */
     for (uint64_t d = 0; d < sizeof(s->streams) / sizeof(s->streams[0]); d++)
         sim_rng_seed(&s->streams[d], s->seed, d, 0);
-    (void)options->expected_nodes;
+    s->huge_tables = options->expected_nodes >= 65536;
     return s;
 }
 

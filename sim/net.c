@@ -258,7 +258,7 @@ int sim_send_sized(sim_node *node, sim_node_id to, const char *type, const void 
     m->from = node->id;
     m->to = to;
     m->type_id = sim_intern(s, type ? type : "msg");
-    m->dst_incarnation = node_get(s, to)->incarnation;
+    m->sent_seq = s->next_seq;         /* not the destination's state: no cache miss */
     const sim_link_policy *p = policy_for(s, node->id, to);
     const char *reason = blocked(s, node->id, to);
     if (!reason && p->loss && sim_rng_chance(&node->net_rng, p->loss)) reason = "loss";
@@ -297,7 +297,7 @@ int sim_inject(sim *s, sim_node_id to, const char *type, const void *body, size_
     m->from = SIM_NODE_NONE;
     m->to = to;
     m->type_id = sim_intern(s, type ? type : "msg");
-    m->dst_incarnation = node_get(s, to)->incarnation;
+    m->sent_seq = s->next_seq;
     emit_msg_record(s, SIM_REC_SEND, m, NULL, s->now_ns);
     int rc = kernel_push(s, s->now_ns, EV_MAKE(EV_DELIVER, slot));
     if (rc) msg_release(s, slot);
@@ -314,7 +314,7 @@ void net_dispatch_deliver(sim *s, uint64_t payload)
     sim_node *n = node_get(s, m->to);
     SIM_ASSERT(n != NULL);
     const char *reason = NULL;
-    if (n->incarnation != m->dst_incarnation) reason = "crashed";   /* sent before a crash */
+    if (n->crash_seq > m->sent_seq) reason = "crashed";             /* sent before a crash */
     else if (n->status == SIM_NODE_DOWN) reason = "node-down";      /* sent while it was down */
     else reason = blocked(s, m->from, m->to);
     if (reason) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/hugemem.h"
 #include "sim/internal.h"
 
 sim_node *node_get(const sim *s, sim_node_id id)
@@ -52,10 +53,14 @@ static sim_node *node_slot_new(sim *s)
         s->node_chunk_cap = cap;
     }
     if (!s->node_chunks[chunk]) {
-        /* cache-line aligned, so a node's hot fields share one line */
-        sim_node *c = aligned_alloc(64, NODE_CHUNK * sizeof(sim_node));
+        /* Aligned to a huge page (so a node's hot fields share one cache line, and
+         * big simulations can use huge pages); not zeroed here: sim_node_add
+         * clears each node, so pages no node uses are never touched. */
+        size_t bytes = NODE_CHUNK * sizeof(sim_node);
+        bytes = (bytes + SIM_HUGE_PAGE - 1) / SIM_HUGE_PAGE * SIM_HUGE_PAGE;
+        sim_node *c = aligned_alloc(SIM_HUGE_PAGE, bytes);
         if (!c) return NULL;
-        memset(c, 0, NODE_CHUNK * sizeof(sim_node));
+        if (s->huge_tables) sim_advise_huge(c, bytes);
         s->node_chunks[chunk] = c;
     }
     return &s->node_chunks[chunk][s->node_count & (NODE_CHUNK - 1)];

@@ -54,7 +54,7 @@ static void discard_held(sim *s, sim_node *n)
     for (uint32_t i = 0; i < n->paused_count; i++) {
         uint64_t p = n->paused[i];
         if (EV_KIND(p) == EV_DELIVER) {
-            /* deliver checks the incarnation and records the drop as "crashed" */
+            /* deliver sees the crash and records the drop as "crashed" */
             net_dispatch_deliver(s, p);
         } else if (EV_KIND(p) == EV_TIMER) {
             timer_discard(s, p);
@@ -71,6 +71,9 @@ int sim_node_crash(sim *s, sim_node_id id)
     free_state(n);
     n->status = SIM_NODE_DOWN;
     n->incarnation++;
+    /* Strictly above the counter any earlier send recorded (a send's delivery push
+     * advanced it), and equal to a later send's: only earlier sends are lost. */
+    n->crash_seq = s->next_seq;
     if (n->disk) sim_disk_lose_unsynced(n->disk);
     sim_record r = trace_record(SIM_REC_CRASH);
     r.node = id;

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 
+#include "sim/hugemem.h"
 #include "sim/internal.h"
 
 static uint32_t timer_slot_new(sim *s)
@@ -19,6 +20,7 @@ static uint32_t timer_slot_new(sim *s)
         uint32_t cap = s->timer_cap ? s->timer_cap * 2 : 1024;
         timer_slot *t = realloc(s->timers, (size_t)cap * sizeof(timer_slot));
         if (!t) return POOL_NONE;
+        if (s->huge_tables) sim_advise_huge(t, (size_t)cap * sizeof(timer_slot));
         for (uint32_t i = s->timer_cap; i < cap; i++) {
             t[i] = (timer_slot){ 0 };
             t[i].next_free = i + 1 < cap ? i + 1 : POOL_NONE;
