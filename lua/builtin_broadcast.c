@@ -30,7 +30,7 @@ static int add_cluster(dsim_run *run, const char *system, const char *prefix, in
     cJSON_Delete(options);
     if (rc) return rc;
     sc->systems[sc->clusters] = sys;
-    sc->configs[sc->clusters++] = config;     /* released in finish, after the run */
+    sc->configs[sc->clusters++] = config;     /* released in cleanup, after the run */
     for (int i = 1; i <= count && rc == 0; i++) {
         char name[32];
         snprintf(name, sizeof(name), "%s%d", prefix, i);
@@ -73,8 +73,13 @@ static int setup(dsim_run *run, char *err, size_t errlen)
 static void finish(dsim_run *run, FILE *out)
 {
     scenario *sc = run->scenario;
+    broadcast_check_report(sc->check, out);
+}
+
+static void cleanup(dsim_run *run)
+{
+    scenario *sc = run->scenario;
     if (!sc) return;
-    if (sc->check && out) broadcast_check_report(sc->check, out);   /* out == NULL: set-up failed */
     broadcast_check_detach(sc->check);
     for (int i = 0; i < sc->clusters; i++)
         if (sc->systems[i]->release) sc->systems[i]->release(sc->configs[i]);
@@ -88,4 +93,5 @@ const dsim_builtin dsim_builtin_broadcast = {
     2500 * SIM_NS_PER_MS,
     setup,
     finish,
+    cleanup,
 };

@@ -9,6 +9,7 @@
 #include "lua/builtin.h"
 #include "lua/commands.h"
 #include "sim/systems/system.h"
+#include "viz/viz.h"
 
 static const char usage[] =
     "dsim: a deterministic distributed-systems simulator and teaching lab\n"
@@ -118,7 +119,5 @@ int dsim_cmd_replay(int argc, char **argv)
     if (rc) return rc;
     if (!opts.frames_dir) opts.viz = true;
     rc = viz_replay(opts.scenario, &opts);
-    if (rc == SIM_ENOENT) return dsim_usage_error("replay: cannot read '%s'", opts.scenario);
-    if (rc < 0) return dsim_usage_error("replay: %s", sim_strerror(rc));
-    return rc;
+    return rc < 0 ? dsim_usage_error("%s", viz_last_error()) : rc;
 }

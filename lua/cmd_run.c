@@ -7,6 +7,7 @@
 
 #include "lua/builtin.h"
 #include "lua/commands.h"
+#include "viz/viz.h"
 
 static bool is_lua_file(const char *scenario)
 {
@@ -14,28 +15,48 @@ static bool is_lua_file(const char *scenario)
     return n > 4 && strcmp(scenario + n - 4, ".lua") == 0;
 }
 
+typedef struct builtin_run {
+    const dsim_builtin *b;
+    dsim_run *run;
+    bool finished;
+} builtin_run;
+
+/* The final checks run inside the simulation, at its last instant, so the viewer
+ * shows their verdicts like any other record. */
+static void finish_now(sim *s, void *ctx)
+{
+    builtin_run *br = ctx;
+    if (br->finished) return;
+    br->finished = true;
+    br->b->finish(br->run, stdout);
+}
+
 static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
 {
     dsim_run run;
     int rc = dsim_run_open(&run, opts);
     if (rc) return rc;
+    builtin_run br = { b, &run, false };
     char err[256] = "";
     rc = b->setup(&run, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "dsim: scenario '%s': %s\n", b->name, err[0] ? err : sim_strerror(rc));
-        b->finish(&run, NULL);
-        dsim_run_close(&run, stdout);
+        b->cleanup(&run);
+        dsim_run_discard(&run);
         return DSIM_EXIT_USAGE;
     }
     dsim_apply_overrides(&run);
-    rc = dsim_run_drive(&run, b->until_ns);
+    int64_t until = opts->until_ns >= 0 ? opts->until_ns : b->until_ns;
+    sim_schedule(run.s, until, finish_now, &br);
+    rc = dsim_run_drive(&run, until);
     if (rc < 0 && rc != SIM_ESTATE) {
-        fprintf(stderr, "dsim: the viewer could not start: %s\n", sim_strerror(rc));
-        b->finish(&run, NULL);
-        dsim_run_close(&run, stdout);
+        dsim_usage_error("%s", viz_last_error());
+        b->cleanup(&run);
+        dsim_run_discard(&run);
         return DSIM_EXIT_USAGE;
     }
-    b->finish(&run, stdout);
+    finish_now(run.s, &br);            /* when the run stopped early */
+    b->cleanup(&run);
     return dsim_run_close(&run, stdout);
 }
 

@@ -61,7 +61,10 @@ int dsim_run_drive(dsim_run *run, int64_t until_ns);
 /* Prints the summary, each check's verdict, the failures and the trace hash; frees everything; returns
  * the exit code. */
 int dsim_run_close(dsim_run *run, FILE *out);
-/* "dsim run SCENARIO --seed N" (plus --until when it was given). */
+/* Frees the run without a word (after a usage or scenario error, which has
+ * already been said in one line). */
+void dsim_run_discard(dsim_run *run);
+/* "dsim run SCENARIO --seed N" (plus --until and --loss when they were given). */
 void dsim_reproduce_command(const dsim_run_opts *opts, char *buf, size_t n);
 
 /* Parses "SCENARIO [--seed N] [--until D] [--trace F] [--loss P] [--viz] [--frames DIR]

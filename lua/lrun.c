@@ -18,17 +18,6 @@
 
 #include "lua/lrt.h"
 
-/* Frees the run without printing its summary (the error line says it all). */
-static void close_quietly(dsim_run *run)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *sink = open_memstream(&text, &len);
-    dsim_run_close(run, sink ? sink : stderr);
-    if (sink) fclose(sink);
-    free(text);
-}
-
 static void run_script(lrt *rt)
 {
     lua_State *L = rt->L;
@@ -60,7 +49,7 @@ int dsim_lua_run(const dsim_run_opts *opts)
     char err[600];
     lrt *rt = lrt_create(run.s, &run, opts->scenario, err, sizeof(err));
     if (!rt) {
-        close_quietly(&run);
+        dsim_run_discard(&run);
         return dsim_usage_error("%s", err);
     }
     run_script(rt);
@@ -69,7 +58,7 @@ int dsim_lua_run(const dsim_run_opts *opts)
     int code;
     if (rt->error) {
         fprintf(stderr, "dsim: %s\n", rt->error);
-        close_quietly(&run);
+        dsim_run_discard(&run);
         code = DSIM_EXIT_USAGE;
     } else {
         code = dsim_run_close(&run, stdout);

@@ -29,6 +29,7 @@
 #include "lua/commands.h"
 #include "lua/lrt.h"
 #include "sim/units.h"
+#include "viz/viz.h"
 
 #define CB_MT "dsim.callback"
 
@@ -131,7 +132,7 @@ static int l_run(lua_State *L)
         return lua_error(L);
     }
     if (rt->failed || rc == SIM_ESTATE) return lrt_raise_abort(L);   /* or the viewer was closed */
-    if (rc < 0) return luaL_error(L, "dsim.run: the viewer could not start: %s", sim_strerror(rc));
+    if (rc < 0) return luaL_error(L, "dsim.run: %s", viz_last_error());
     return 0;
 }
 

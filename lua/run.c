@@ -125,23 +125,22 @@ static void print_failures(const dsim_run *run, FILE *out)
     if (any) fprintf(out, "reproduce with: %s\n", cmd);
 }
 
-int dsim_run_close(dsim_run *run, FILE *out)
+/* Closes the trace file; false when writing it failed (said on stderr). */
+static bool close_trace(dsim_run *run)
 {
-    int code = DSIM_EXIT_OK;
-    if (run->trace && sim_trace_json_close(run->s, run->trace) != 0) {
-        fprintf(stderr, "dsim: --trace: writing '%s' failed\n", run->opts->trace_path);
-        code = DSIM_EXIT_USAGE;
-    }
-    if (run->trace_file && fclose(run->trace_file) != 0 && code == DSIM_EXIT_OK) {
-        fprintf(stderr, "dsim: --trace: writing '%s' failed\n", run->opts->trace_path);
-        code = DSIM_EXIT_USAGE;
-    }
-    if (!run->opts->quiet) sim_stats_print(run->stats, run->s, out);
-    if (!run->opts->quiet) print_check_lines(run, out);
-    fprintf(out, "checks: %zu run, %zu failed\n", sim_checks_run(run->s), sim_checks_failed(run->s));
-    print_failures(run, out);
-    if (code == DSIM_EXIT_OK && sim_checks_failed(run->s)) code = DSIM_EXIT_CHECK_FAILED;
-    fprintf(out, "trace-hash: %016" PRIx64 "\n", sim_trace_hash(run->s));
+    bool ok = true;
+    if (run->trace && sim_trace_json_close(run->s, run->trace) != 0) ok = false;
+    if (run->trace_file && fclose(run->trace_file) != 0) ok = false;
+    run->trace = NULL;
+    run->trace_file = NULL;
+    if (!ok) fprintf(stderr, "dsim: --trace: writing '%s' failed\n", run->opts->trace_path);
+    return ok;
+}
+
+void dsim_run_discard(dsim_run *run)
+{
+    if (!run->s) return;
+    close_trace(run);
     for (size_t i = 0; i < run->verdict_count; i++) {
         free(run->verdicts[i].name);
         free(run->verdicts[i].first_failure);
@@ -150,5 +149,17 @@ int dsim_run_close(dsim_run *run, FILE *out)
     sim_stats_detach(run->s, run->stats);
     sim_destroy(run->s);
     memset(run, 0, sizeof(*run));
+}
+
+int dsim_run_close(dsim_run *run, FILE *out)
+{
+    int code = close_trace(run) ? DSIM_EXIT_OK : DSIM_EXIT_USAGE;
+    if (!run->opts->quiet) sim_stats_print(run->stats, run->s, out);
+    if (!run->opts->quiet) print_check_lines(run, out);
+    fprintf(out, "checks: %zu run, %zu failed\n", sim_checks_run(run->s), sim_checks_failed(run->s));
+    print_failures(run, out);
+    if (code == DSIM_EXIT_OK && sim_checks_failed(run->s)) code = DSIM_EXIT_CHECK_FAILED;
+    fprintf(out, "trace-hash: %016" PRIx64 "\n", sim_trace_hash(run->s));
+    dsim_run_discard(run);
     return code;
 }

@@ -14,6 +14,7 @@
 
 #include "sim/errors.h"
 #include "viz/gfx.h"
+#include "viz/viz.h"
 
 #define FONT_DIR "/usr/share/fonts/truetype/dejavu/"
 
@@ -48,7 +49,7 @@ int viz_gfx_init(viz_gfx *g, int w, int h)
 {
     memset(g, 0, sizeof(*g));
     if (!TTF_WasInit() && TTF_Init() != 0) {
-        fprintf(stderr, "dsim: viewer: SDL2_ttf: %s\n", TTF_GetError());
+        viz_set_error("viewer: SDL2_ttf: %s", TTF_GetError());
         return SIM_EIO;
     }
     for (int i = 0; i < VIZ_FONT_COUNT; i++) {
@@ -56,8 +57,8 @@ int viz_gfx_init(viz_gfx *g, int w, int h)
         snprintf(path, sizeof(path), "%s%s", FONT_DIR, font_specs[i].file);
         g->fonts[i].ttf = TTF_OpenFont(path, font_specs[i].size);
         if (!g->fonts[i].ttf) {
-            fprintf(stderr, "dsim: viewer: cannot open the font %s (install the Debian package "
-                            "fonts-dejavu-core)\n", path);
+            viz_set_error("viewer: cannot open the font %s (install the Debian package fonts-dejavu-core)",
+                          path);
             viz_gfx_free(g);
             return SIM_ENOENT;
         }

@@ -17,7 +17,7 @@ int viz_frames_run(viz_app *a, const char *dir, int fps)
 {
     if (fps < 1) fps = 30;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "dsim: --frames: cannot create the directory '%s': %s\n", dir, strerror(errno));
+        viz_set_error("--frames: cannot create the directory '%s': %s", dir, strerror(errno));
         return SIM_EIO;
     }
     a->mark_life_ns = 2 * SIM_NS_PER_S / fps;      /* a marker lives two frames */
@@ -32,7 +32,7 @@ int viz_frames_run(viz_app *a, const char *dir, int fps)
         snprintf(path, sizeof(path), "%s/frame-%05d.png", dir, k);
         int rc = viz_png_write(path, a->gfx.px, a->gfx.w, a->gfx.h, a->gfx.pitch);
         if (rc) {
-            fprintf(stderr, "dsim: --frames: cannot write '%s': %s\n", path, sim_strerror(rc));
+            viz_set_error("--frames: cannot write '%s': %s", path, sim_strerror(rc));
             return rc;
         }
     }

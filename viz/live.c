@@ -15,7 +15,7 @@ static int schedule_env_faults(sim *s)
     const char *path = getenv("DSIM_VIZ_FAULTS");
     if (!path || !*path) return 0;
     int rc = viz_hand_schedule_file(s, path);
-    if (rc) fprintf(stderr, "dsim: DSIM_VIZ_FAULTS: cannot use '%s': %s\n", path, sim_strerror(rc));
+    if (rc) viz_set_error("DSIM_VIZ_FAULTS: cannot use '%s': %s", path, sim_strerror(rc));
     return rc;
 }
 

@@ -16,10 +16,8 @@ int viz_replay(const char *trace_path, const dsim_run_opts *opts)
     int rc = viz_app_init(a, opts, NULL, 0, opts->frames_dir != NULL);
     char err[200] = "";
     if (rc == 0) rc = viz_store_load_jsonl(&a->store, trace_path, err, sizeof(err));
-    if (rc == SIM_EINVAL) {
-        fprintf(stderr, "dsim: replay: %s: %s\n", trace_path, err);
-        rc = DSIM_EXIT_USAGE;
-    }
+    if (rc == SIM_EINVAL) viz_set_error("replay: %s: %s", trace_path, err);
+    else if (rc == SIM_ENOENT) viz_set_error("replay: cannot read '%s'", trace_path);
     if (rc == 0) {
         int64_t end = a->store.count ? a->store.recs[a->store.count - 1].t_ns : 0;
         viz_app_set_end(a, end > 0 ? end : 1);

@@ -64,18 +64,34 @@ static void loop(viz_app *a, SDL_Window *win)
     }
 }
 
+/* Without a display SDL falls back to an invisible driver and the window would
+ * wait for keys forever; say so before SDL prints anything of its own. */
+static bool have_display(void)
+{
+    const char *vars[] = { "DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER", "DSIM_VIZ_SCRIPT" };
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return true;
+    }
+    return false;
+}
+
 int viz_window_run(viz_app *a)
 {
+    if (!have_display()) {
+        viz_set_error("--viz: no display (DISPLAY is not set); draw PNG frames with --frames DIR instead");
+        return SIM_EIO;
+    }
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-        fprintf(stderr, "dsim: viewer: cannot open a window: %s (no display? --frames DIR draws without one)\n",
-                SDL_GetError());
+        viz_set_error("--viz: cannot open a window: %s (no display? --frames DIR draws without one)",
+                      SDL_GetError());
         return SIM_EIO;
     }
     const char *driver = SDL_GetCurrentVideoDriver(), *asked = getenv("SDL_VIDEODRIVER");
     bool invisible = driver && (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0);
     if (invisible && !(asked && *asked) && !getenv("DSIM_VIZ_SCRIPT")) {   /* would wait for keys forever */
-        fprintf(stderr, "dsim: viewer: no display (SDL chose its '%s' video driver): set DISPLAY, or draw "
-                        "PNG frames with --frames DIR\n", driver);
+        viz_set_error("--viz: no display (SDL chose its '%s' video driver): set DISPLAY, or draw PNG frames "
+                      "with --frames DIR", driver);
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
         SDL_Quit();
         return SIM_EIO;
@@ -85,7 +101,7 @@ int viz_window_run(viz_app *a)
     SDL_Window *win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, VIZ_DEFAULT_W,
                                        VIZ_DEFAULT_H, SDL_WINDOW_RESIZABLE);
     if (!win) {
-        fprintf(stderr, "dsim: viewer: cannot open a window: %s\n", SDL_GetError());
+        viz_set_error("--viz: cannot open a window: %s", SDL_GetError());
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
         return SIM_EIO;
     }
