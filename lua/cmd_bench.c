@@ -3,6 +3,7 @@
  *   dsim bench hold --pending N [--events M]
  *   dsim bench random-msgs --nodes N --time SECONDS
  *   dsim bench lua-msgs --nodes N --time SECONDS
+ *   dsim bench viz      (200 nodes, 5,000 messages in flight, software renderer)
  *   dsim bench all
  */
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 #include "lua/bench_hold.h"
 #include "lua/commands.h"
 #include "lua/lbench.h"
+#include "viz/viz.h"
 
 static int parse_count(const char *flag, const char *text, uint64_t max, uint64_t *out)
 {
@@ -72,6 +74,15 @@ static int run_lua_msgs(uint64_t nodes, double seconds)
     return 0;
 }
 
+static int run_viz(void)
+{
+    double fps;
+    if (viz_bench_fps(200, 5000, &fps) != 0) return dsim_usage_error("bench viz: %s", viz_last_error());
+    printf("{\"bench\":\"viz\",\"nodes\":200,\"messages_in_flight\":5000,\"frames_per_s\":%.1f}\n", fps);
+    fflush(stdout);
+    return 0;
+}
+
 static int bench_all(void)
 {
     static const uint64_t pendings[] = { 1000, 100000, 1000000 };
@@ -83,18 +94,19 @@ static int bench_all(void)
     for (int i = 0; i < 3; i++)
         if (run_msgs(msgs[i].nodes, msgs[i].seconds)) return DSIM_EXIT_USAGE;
     if (run_lua_msgs(1000, 1000)) return DSIM_EXIT_USAGE;
-    return 0;
+    return run_viz() ? DSIM_EXIT_USAGE : 0;
 }
 
 int dsim_cmd_bench(int argc, char **argv)
 {
-    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs or all (see 'dsim help')");
+    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz or all (see 'dsim help')");
     const char *which = argv[0];
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
+    if (strcmp(which, "viz") == 0) return argc == 1 ? run_viz() : dsim_usage_error("bench viz: takes no flags");
     bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
     bool msgs = lua || strcmp(which, "random-msgs") == 0;
     if (!hold && !msgs)
-        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, all)", which);
+        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {
