@@ -64,12 +64,14 @@ static int run_msgs(uint64_t nodes, double seconds)
 
 static int run_lua_msgs(uint64_t nodes, double seconds)
 {
-    double lua_rate, c_rate;
-    if (sim_bench_lua_msgs(nodes, seconds, &lua_rate, &c_rate) != 0)
+    double lua_rate, c_rate, receive_rate;
+    if (sim_bench_lua_msgs(nodes, seconds, &lua_rate, &c_rate) != 0 ||
+        sim_bench_lua_receive(nodes, seconds, &receive_rate) != 0)
         return dsim_usage_error("bench lua-msgs: the Lua benchmark failed");
-    printf("{\"bench\":\"lua-msgs\",\"nodes\":%" PRIu64 ",\"sim_seconds\":%g,\"lua_messages_per_s\":%.0f,"
+    printf("{\"bench\":\"lua-msgs\",\"nodes\":%" PRIu64 ",\"sim_seconds\":%g,"
+           "\"lua_receive_messages_per_s\":%.0f,\"lua_messages_per_s\":%.0f,"
            "\"c_messages_per_s\":%.0f,\"c_to_lua_cost_ratio\":%.2f}\n",
-           nodes, seconds, lua_rate, c_rate, lua_rate > 0 ? c_rate / lua_rate : 0);
+           nodes, seconds, receive_rate, lua_rate, c_rate, lua_rate > 0 ? c_rate / lua_rate : 0);
     fflush(stdout);
     return 0;
 }

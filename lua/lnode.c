@@ -163,6 +163,17 @@ static int do_start(lua_State *L)
     return 0;
 }
 
+/* The sender's name as a Lua string, made once per node rather than per message. */
+static void push_name(lua_State *L, lrt *rt, sim_node_id id)
+{
+    push_registered(L, rt->ref_names, id);
+    if (!lua_isnil(L, -1)) return;
+    lua_pop(L, 1);
+    lua_pushstring(L, sim_node_name(rt->s, id));
+    lua_pushvalue(L, -1);
+    set_registered(L, rt->ref_names, id);
+}
+
 static int do_receive(lua_State *L)
 {
     sim_node *node = lua_touserdata(L, 1);
@@ -171,7 +182,7 @@ static int do_receive(lua_State *L)
     if (!push_handler(L, config_of(node), H_RECEIVE)) return 0;
     push_self(L, rt, sim_self(node));
     if (m->from == SIM_NODE_NONE) lua_pushnil(L);
-    else lua_pushstring(L, sim_node_name(rt->s, m->from));
+    else push_name(L, rt, m->from);
     if (!lrt_decode(L, (const char *)m->body, m->body_len)) return 0;
     lua_call(L, 3, 0);
     return 0;

@@ -289,6 +289,8 @@ static int open_all(lua_State *L)
     lua_newtable(L);
     rt->ref_timers = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
+    rt->ref_names = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
     rt->ref_ids = luaL_ref(L, LUA_REGISTRYINDEX);
     lnode_open_methods(L);
     luaopen_dsim(L);

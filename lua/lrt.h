@@ -85,6 +85,7 @@ typedef struct lrt {
 
     int ref_selves;              /* node id -> self table of a Lua node */
     int ref_timers;              /* node id -> { timer name -> timer id } */
+    int ref_names;               /* node id -> its name as a Lua string (made once) */
     int ref_ids;                 /* node name -> node id (a cache of sim_node_find) */
     int ref_dsim;                /* the dsim module table */
     int ref_array_mt, ref_object_mt;

@@ -38,17 +38,6 @@ sim_record_kind sim_record_kind_from_name(const char *name)
     return SIM_REC_KIND_COUNT;
 }
 
-sim_record trace_record(sim_record_kind kind)
-{
-    sim_record r;
-    memset(&r, 0, sizeof(r));
-    r.kind = kind;
-    r.node = SIM_NODE_NONE;
-    r.peer = SIM_NODE_NONE;
-    r.name_id = UINT32_MAX;
-    return r;
-}
-
 /* One multiply per word (the FxHash step): a rotation, an xor and a multiply by
  * an odd constant are each invertible, so a change in any word changes the state;
  * sim_trace_hash() applies the full splitmix64 finaliser on top. Measured: the
@@ -83,7 +72,10 @@ static uint64_t fold_record(const sim *s, uint64_t h, const sim_record *r)
     if (r->name_id != UINT32_MAX) h = fold(h, intern_hash_of(s, r->name_id));
     else if (r->name) h = fold_bytes(h, (const uint8_t *)r->name, strlen(r->name));
     if (r->detail) h = fold_bytes(h, (const uint8_t *)r->detail, strlen(r->detail));
-    if (r->body_len) h = fold_bytes(h, r->body, r->body_len);
+    /* A body is folded once, with its send; later records of the same message
+     * (deliver, drop, duplicate) carry the same bytes, or bytes the corrupt
+     * record already determines, so their id stands for them. */
+    if (r->body_len && r->kind == SIM_REC_SEND) h = fold_bytes(h, r->body, r->body_len);
     return h;
 }
 
