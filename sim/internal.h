@@ -17,7 +17,9 @@
 #include "sim/strmap.h"
 #include "sim/trace.h"
 
-/* Event payload: kind in the top 3 bits, the rest an index (and a generation). */
+/* Event payload: kind in the top 3 bits, the rest an index: a message slot; a
+ * timer slot in the low 32 bits and its node below bit 61 (so the node can be
+ * prefetched before the slot is read); a call slot; a node and incarnation. */
 enum event_kind { EV_DELIVER = 1, EV_TIMER = 2, EV_CALL = 3, EV_START = 4 };
 #define EV_KIND_SHIFT 61
 #define EV_INDEX_MASK ((UINT64_C(1) << EV_KIND_SHIFT) - 1)
@@ -29,6 +31,7 @@ enum event_kind { EV_DELIVER = 1, EV_TIMER = 2, EV_CALL = 3, EV_START = 4 };
 #define NODE_CHUNK (1u << NODE_CHUNK_BITS)
 #define INLINE_BODY_BYTES 40
 #define TIMER_GEN_MASK ((1u << 28) - 1)
+#define MAX_NODES (1u << 29)          /* a node id fits a timer event's payload */
 #define POOL_NONE UINT32_MAX
 #define INTERN_RECENT 4
 
@@ -73,6 +76,7 @@ typedef struct msg_slot {
 
 typedef struct timer_slot {
     uint64_t arg;
+    uint64_t event_seq;         /* the sequence number of its queue event */
     sim_node_id node;
     uint32_t incarnation;
     uint32_t gen;               /* +1 each time the slot is reused or cancelled */
@@ -152,13 +156,14 @@ struct sim {
 
 /* node.c */
 sim_node *node_get(const sim *s, sim_node_id id);
-void node_dispatch_timer(sim *s, uint64_t payload);
+void node_dispatch_timer(sim *s, uint64_t payload, uint64_t seq);
 void node_dispatch_start(sim *s, uint64_t payload);
 bool node_hold_if_paused(sim *s, sim_node *n, uint64_t payload);
 void node_free_all(sim *s);
 
 /* timer.c */
 void timer_discard(sim *s, uint64_t payload);
+int timer_repush(sim *s, uint64_t payload);
 
 /* net.c */
 void net_dispatch_deliver(sim *s, uint64_t payload);

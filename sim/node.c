@@ -78,7 +78,7 @@ int sim_node_add(sim *s, const char *name, const sim_program *program, void *con
     uint32_t existing;
     if (!s || !program || !valid_name(name)) return SIM_EINVAL;
     if (strmap_get(&s->node_names, name, &existing)) return SIM_EEXIST;
-    if (s->node_count >= (size_t)SIM_NODE_NONE - 1) return SIM_ELIMIT;
+    if (s->node_count >= MAX_NODES) return SIM_ELIMIT;
     sim_node *n = node_slot_new(s);
     uint32_t name_id = sim_intern(s, name);
     if (!n || name_id == UINT32_MAX) return SIM_ENOMEM;

@@ -119,7 +119,8 @@ int sim_node_resume(sim *s, sim_node_id id)
     trace_emit(s, &r);
     /* Held events run now, in the order they came due. */
     for (uint32_t i = 0; i < n->paused_count; i++) {
-        int rc = kernel_push(s, s->now_ns, n->paused[i]);
+        uint64_t p = n->paused[i];
+        int rc = EV_KIND(p) == EV_TIMER ? timer_repush(s, p) : kernel_push(s, s->now_ns, p);
         if (rc) return rc;
     }
     n->paused_count = 0;

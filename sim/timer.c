@@ -1,9 +1,11 @@
 /*
- * Node timers. A timer is a slot (node, incarnation, generation, name, argument)
- * plus one queue event that names the slot and its generation. Cancelling bumps
- * the generation and frees the slot at once; the stale event is recognised and
- * skipped when it comes due (lazy deletion: O(1) cancel, no search of the queue).
- * A crash needs no work at all: the slot's incarnation no longer matches.
+ * Node timers. A timer is a slot (node, incarnation, generation, name, argument,
+ * and the sequence number of its queue event) plus that one queue event, which
+ * names the slot and the node. Cancelling frees the slot at once; the stale event
+ * is recognised by its sequence number and skipped when it comes due (lazy
+ * deletion: O(1) cancel, no search of the queue). A crash needs no work at all:
+ * the slot's incarnation no longer matches. The generation makes timer ids
+ * unique across reuses of a slot, so a stale id never cancels a newer timer.
  *
  * A timer counts down on the node's local clock: with drift +ppm, a delay of d
  * local nanoseconds lasts ceil(d / (1 + ppm/1e6)) true nanoseconds.
@@ -66,7 +68,8 @@ uint64_t sim_timer_set(sim_node *node, int64_t delay_ns, const char *name, uint6
     t->incarnation = node->incarnation;
     t->name_id = sim_intern(s, name ? name : "timer");
     t->live = true;
-    uint64_t index = (uint64_t)slot | ((uint64_t)t->gen << 32);
+    t->event_seq = s->next_seq;                     /* the seq kernel_push assigns */
+    uint64_t index = (uint64_t)slot | ((uint64_t)node->id << 32);
     if (kernel_push(s, fire_ns, EV_MAKE(EV_TIMER, index)) != 0) {
         timer_slot_free(s, slot);
         return 0;
@@ -101,30 +104,38 @@ int sim_timer_cancel(sim_node *node, uint64_t timer_id)
     return 0;
 }
 
-/* Forgets a timer event without firing it (its node crashed while it was held). */
+/* Forgets a timer event without firing it (its node crashed while it was held).
+ * A held event is always its slot's live one: a paused node runs no handler, so
+ * nothing cancelled it. */
 void timer_discard(sim *s, uint64_t payload)
 {
     uint32_t slot = (uint32_t)(EV_INDEX(payload) & 0xffffffffu);
-    uint32_t gen = (uint32_t)(EV_INDEX(payload) >> 32);
-    if (slot < s->timer_cap && s->timers[slot].live && s->timers[slot].gen == gen)
-        timer_slot_free(s, slot);
+    if (slot < s->timer_cap && s->timers[slot].live) timer_slot_free(s, slot);
 }
 
-void node_dispatch_timer(sim *s, uint64_t payload)
+/* Queues a held timer event again, now, with a new sequence number. */
+int timer_repush(sim *s, uint64_t payload)
 {
     uint32_t slot = (uint32_t)(EV_INDEX(payload) & 0xffffffffu);
-    uint32_t gen = (uint32_t)(EV_INDEX(payload) >> 32);
+    SIM_ASSERT(slot < s->timer_cap && s->timers[slot].live);
+    s->timers[slot].event_seq = s->next_seq;
+    return kernel_push(s, s->now_ns, payload);
+}
+
+void node_dispatch_timer(sim *s, uint64_t payload, uint64_t seq)
+{
+    uint32_t slot = (uint32_t)(EV_INDEX(payload) & 0xffffffffu);
     SIM_ASSERT(slot < s->timer_cap);
     timer_slot *t = &s->timers[slot];
-    if (!t->live || t->gen != gen) return;           /* cancelled */
+    if (!t->live || t->event_seq != seq) return;     /* cancelled (the slot may be reused) */
     sim_node *n = node_get(s, t->node);
-    SIM_ASSERT(n != NULL);
+    SIM_ASSERT(n != NULL && n->id == (sim_node_id)(EV_INDEX(payload) >> 32));
     if (t->incarnation != n->incarnation || n->status == SIM_NODE_DOWN) {
         timer_slot_free(s, slot);                     /* its node crashed since */
         return;
     }
     if (node_hold_if_paused(s, n, payload)) return;
-    uint64_t id = ((uint64_t)gen << 32) | ((uint64_t)slot + 1);
+    uint64_t id = ((uint64_t)t->gen << 32) | ((uint64_t)slot + 1);
     uint32_t name_id = t->name_id;
     uint64_t arg = t->arg;
     timer_slot_free(s, slot);
