@@ -140,6 +140,54 @@ START_TEST(total_loss_fails_every_seed_and_each_reproduces)
 }
 END_TEST
 
+/* A scenario with a seed-dependent bug (scenarios/buggy_counter.lua): the sweep
+ * reports exactly the seeds on which a plain run fails (each run independently
+ * here), and every printed reproduce command replays its failure, trace hash
+ * included. */
+START_TEST(sweep_finds_exactly_the_failing_seeds_of_a_buggy_scenario)
+{
+    make_tmpdir();
+    cli_result r = run_tmp("sweep scenarios/buggy_counter.lua --seeds 1..24 --json @/bug.json");
+    ck_assert_msg(r.code == 1, "exit %d: %s%s", r.code, r.out, r.err);
+    cJSON *o = read_json("bug.json");
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(o, "results");
+    ck_assert_int_eq(cJSON_GetArraySize(results), 24);
+    int failing = 0;
+    for (int seed = 1; seed <= 24; seed++) {
+        char args[128], prefix[48], hash[17];
+        snprintf(args, sizeof(args), "run scenarios/buggy_counter.lua --seed %d", seed);
+        cli_result single = cli_run(args);
+        ck_assert_msg(single.code == 0 || single.code == 1, "seed %d exited %d", seed, single.code);
+        const cJSON *res = cJSON_GetArrayItem(results, seed - 1);
+        bool swept_fail = strcmp(json_str(res, "verdict"), "fail") == 0;
+        ck_assert_msg(swept_fail == (single.code == 1), "seed %d: sweep says %s, a run exits %d", seed,
+                      json_str(res, "verdict"), single.code);
+        ck_assert_str_eq(json_str(res, "trace_hash"), cli_hash(&single, hash));
+        snprintf(prefix, sizeof(prefix), "seed %d: FAILED ", seed);
+        const char *line = strstr(r.out, prefix);
+        ck_assert_msg((line != NULL) == swept_fail, "seed %d: report line %s", seed, line ? "present" : "missing");
+        if (line) {
+            failing++;
+            const char *cmd = strstr(line, " -- reproduce: dsim ");
+            ck_assert_ptr_nonnull(cmd);
+            cmd += strlen(" -- reproduce: dsim ");
+            size_t n = strcspn(cmd, "\n");
+            ck_assert_uint_lt(n, sizeof(args));
+            memcpy(args, cmd, n), args[n] = '\0';
+            cli_result again = cli_run(args);
+            ck_assert_int_eq(again.code, 1);
+            ck_assert_str_eq(cli_hash(&again, hash), json_str(res, "trace_hash"));
+            cli_free(&again);
+        }
+        cli_free(&single);
+    }
+    ck_assert_msg(failing > 0 && failing < 24, "%d of 24 seeds failed: not a seed-dependent bug", failing);
+    cJSON_Delete(o);
+    cli_free(&r);
+    remove_tmpdir();
+}
+END_TEST
+
 /* The shards run with different worker counts (so in a different order) and their
  * merge must print exactly the whole sweep's report, exit code included. */
 START_TEST(shards_merge_to_the_whole_sweep)
@@ -368,6 +416,7 @@ Suite *sweep_suite(void)
     tcase_add_test(core, sweep_all_seeds_pass);
     tcase_add_test(core, total_loss_fails_every_seed_and_each_reproduces);
     tcase_add_test(core, shards_merge_to_the_whole_sweep);
+    tcase_add_test(core, sweep_finds_exactly_the_failing_seeds_of_a_buggy_scenario);
     tcase_add_test(core, unknown_scenario_is_a_reported_failure_per_seed);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
