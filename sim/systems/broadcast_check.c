@@ -261,7 +261,7 @@ static int cmp_value(const void *a, const void *b)
     return (x->value > y->value) - (x->value < y->value);
 }
 
-/* By value, then by invoke time (a value broadcast twice counts from its first). */
+/* By value, then by invoke time; a value broadcast twice counts from its first. */
 static int cmp_invoke(const void *a, const void *b)
 {
     const invoke_rec *x = a, *y = b;
