@@ -23,6 +23,14 @@ typedef struct sim_bench_msgs_result {
  * intervals of mean 1 simulated second; constant 50 us latency. */
 int sim_bench_random_msgs(uint64_t nodes, double sim_seconds, sim_bench_msgs_result *out);
 
+/* The linearizability checker over a corpus of histories with known verdicts
+ * (lua/cmd_check.c; DIR/EXPECTED.tsv): the wall time of checking them all and
+ * how many. Returns 0, SIM_EINVAL when a verdict disagrees, or another SIM_E*. */
+int sim_lin_bench(const char *dir, double *seconds, int *cases);
+/* `dsim bench lincheck [DIR]`: one JSON line, with the slowest cases; DIR defaults
+ * to $DSIM_JEPSEN_DIR, else tests/data/jepsen-histories. Returns the exit code. */
+int dsim_bench_lincheck(const char *dir);
+
 double bench_wall_seconds(void);
 uint64_t bench_rss_bytes(void);
 uint64_t bench_peak_rss_bytes(void);

@@ -4,6 +4,7 @@
  *   dsim bench random-msgs --nodes N --time SECONDS
  *   dsim bench lua-msgs --nodes N --time SECONDS
  *   dsim bench viz      (200 nodes, 5,000 messages in flight, software renderer)
+ *   dsim bench lincheck [DIR]   (the Jepsen histories with known verdicts)
  *   dsim bench all
  */
 #include <inttypes.h>
@@ -96,19 +97,23 @@ static int bench_all(void)
     for (int i = 0; i < 3; i++)
         if (run_msgs(msgs[i].nodes, msgs[i].seconds)) return DSIM_EXIT_USAGE;
     if (run_lua_msgs(1000, 1000)) return DSIM_EXIT_USAGE;
+    if (dsim_bench_lincheck(NULL) != 0) return DSIM_EXIT_USAGE;
     return run_viz() ? DSIM_EXIT_USAGE : 0;
 }
 
 int dsim_cmd_bench(int argc, char **argv)
 {
-    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz or all (see 'dsim help')");
+    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz, lincheck or all (see 'dsim help')");
     const char *which = argv[0];
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
     if (strcmp(which, "viz") == 0) return argc == 1 ? run_viz() : dsim_usage_error("bench viz: takes no flags");
+    if (strcmp(which, "lincheck") == 0)
+        return argc <= 2 ? dsim_bench_lincheck(argc == 2 ? argv[1] : NULL)
+                         : dsim_usage_error("bench lincheck: takes at most a directory");
     bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
     bool msgs = lua || strcmp(which, "random-msgs") == 0;
     if (!hold && !msgs)
-        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, all)", which);
+        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, lincheck, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {

@@ -16,7 +16,7 @@ static const command commands[] = {
     { "bench", dsim_cmd_bench },     { "replay", dsim_cmd_replay },
     { "list", dsim_cmd_list },       { "help", dsim_cmd_help },
     { "version", dsim_cmd_version }, { "sweep", dsim_cmd_sweep },
-    { "sweep-merge", dsim_cmd_sweep_merge },
+    { "sweep-merge", dsim_cmd_sweep_merge }, { "check", dsim_cmd_check },
 };
 
 int main(int argc, char **argv)
@@ -27,6 +27,6 @@ int main(int argc, char **argv)
     if (strcmp(name, "--version") == 0) return dsim_cmd_version(0, NULL);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0) return commands[i].run(argc - 2, argv + 2);
-    return dsim_usage_error("'%s' is not a command (commands: run, demo, sweep, sweep-merge, bench, "
+    return dsim_usage_error("'%s' is not a command (commands: run, demo, sweep, sweep-merge, check, bench, "
                             "replay, list, help, version; see 'dsim help')", name);
 }
