@@ -182,6 +182,7 @@ int lrt_fault_random(lua_State *L);                      /* internal: the fault 
 int lrt_fault_draw(lua_State *L);
 int luaopen_dsim_cluster(lua_State *L);                  /* lcluster.c */
 int luaopen_dsim_checks(lua_State *L);                   /* lcheck.c */
+int luaopen_dsim_linearizable(lua_State *L);             /* llin.c */
 void lrt_run_finals(lrt *rt);                            /* lcheck.c: after the script */
 void lrt_checks_free(lrt *rt);
 

@@ -230,5 +230,6 @@ int luaopen_dsim(lua_State *L)
     luaopen_dsim_faults(L);
     luaopen_dsim_cluster(L);
     luaopen_dsim_checks(L);
+    luaopen_dsim_linearizable(L);
     return 1;
 }

@@ -432,6 +432,23 @@ START_TEST(cli_checks_a_recorded_run)
 }
 END_TEST
 
+/* dsim.linearizable, the Lua binding: it agrees with the workload's own checker
+ * on a correct store (scenarios/workloads/lin_kv.lua asserts it), and catches a
+ * split brain with an explanation naming the read that cannot be placed. */
+START_TEST(lua_binding_passes_a_store_and_catches_split_brain)
+{
+    cli_result r = cli_run("run scenarios/workloads/lin_kv.lua --seed 4");
+    ck_assert_msg(r.code == 0, "exit %d: %s%s", r.code, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "check linearizable (C checker): ok\n"));
+    cli_free(&r);
+    r = cli_run("run tests/lua/lin_split.lua");
+    ck_assert_msg(r.code == 1, "exit %d: %s%s", r.code, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "FAILED split-brain-linearizable: key 1: op "));
+    ck_assert_ptr_nonnull(strstr(r.out, "check the checker explains itself: ok\n"));
+    cli_free(&r);
+}
+END_TEST
+
 static const char *const cli_bad[][2] = {
     { "check tests/lincheck/malformed.log",
       "dsim: check: tests/lincheck/malformed.log:3: expected :read, :write or :cas, got ':frobnicate'\n" },
@@ -491,6 +508,7 @@ Suite *lincheck_suite(void)
     tcase_set_timeout(cli, 60);
     tcase_add_test(cli, cli_verdicts_and_exit_codes);
     tcase_add_test(cli, cli_checks_a_recorded_run);
+    tcase_add_test(cli, lua_binding_passes_a_store_and_catches_split_brain);
     tcase_add_loop_test(cli, cli_errors_are_one_line_exit_2, 0, (int)(sizeof(cli_bad) / sizeof(cli_bad[0])));
     suite_add_tcase(suite, cli);
     return suite;

@@ -413,7 +413,7 @@ static char *make_work(void)
     snprintf(bin, sizeof(bin), "%s%s%s", dsim[0] == '/' ? "" : root, dsim[0] == '/' ? "" : "/", dsim);
     snprintf(to, sizeof(to), "%s/dsim", tmpl);
     ck_assert_int_eq(symlink(bin, to), 0);
-    static const char *const links[] = { "textbook", "scenarios", "lua" };
+    static const char *const links[] = { "textbook", "scenarios", "lua", "tests" };
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
         snprintf(from, sizeof(from), "%s/%s", root, links[i]);
         snprintf(to, sizeof(to), "%s/%s", tmpl, links[i]);
