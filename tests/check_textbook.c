@@ -24,7 +24,7 @@
  *   - "$ COMMAND" is a command. The commands of a chapter run in order, through
  *     /bin/sh, with stdout and stderr together, in one fresh working folder per
  *     chapter that looks like the repository root: ./dsim is the binary under test
- *     ($DSIM, default ./dsim), and textbook/, scenarios/ and lua/ are links to the
+ *     ($DSIM, default ./dsim), and textbook/, scenarios/, lua/ and tests/ are links to the
  *     repository's. So `./dsim run textbook/code/echo.lua --trace t.jsonl` works as
  *     a student types it, and t.jsonl stays there for a later `head t.jsonl`.
  *   - The lines after a command, up to the next "$ ", are its output, and must be
