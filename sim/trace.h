@@ -111,6 +111,13 @@ typedef struct sim_trace_writer sim_trace_writer;
 sim_trace_writer *sim_trace_json_open(sim *s, FILE *out);
 /* Detaches and frees; returns SIM_EIO when a write failed. */
 int sim_trace_json_close(sim *s, sim_trace_writer *w);
+/* The JSONL names of a kind's name, detail, num1 and num2 fields (NULL: the
+ * field is not written), shared by the writer and by readers of traces. */
+typedef struct sim_record_fields {
+    const char *name, *detail, *num1, *num2;
+} sim_record_fields;
+sim_record_fields sim_record_field_names(sim_record_kind kind);
+
 /* Formats one record as a JSON line (no newline) into a malloc'ed string. */
 char *sim_record_to_json(const sim *s, const sim_record *record);
 

@@ -50,33 +50,29 @@ static void add_body(cJSON *o, const uint8_t *body, size_t len)
     free(hex);
 }
 
-typedef struct field_names {
-    const char *name, *detail, *num1, *num2;
-} field_names;
-
-static field_names names_for(sim_record_kind k)
+sim_record_fields sim_record_field_names(sim_record_kind k)
 {
     switch (k) {
-    case SIM_REC_NODE: return (field_names){ "program", NULL, "cluster", NULL };
-    case SIM_REC_START: return (field_names){ "program", NULL, "restart", NULL };
+    case SIM_REC_NODE: return (sim_record_fields){ "program", NULL, "cluster", NULL };
+    case SIM_REC_START: return (sim_record_fields){ "program", NULL, "restart", NULL };
     case SIM_REC_SEND:
-    case SIM_REC_DUPLICATE: return (field_names){ "type", NULL, "arrive", "size" };
-    case SIM_REC_DELIVER: return (field_names){ "type", NULL, "sent", "size" };
-    case SIM_REC_DROP: return (field_names){ "type", "reason", "sent", "size" };
-    case SIM_REC_CORRUPT: return (field_names){ "type", NULL, "byte", NULL };
-    case SIM_REC_TIMER_SET: return (field_names){ "timer", NULL, "fire", "arg" };
-    case SIM_REC_TIMER: return (field_names){ "timer", NULL, "arg", NULL };
-    case SIM_REC_TIMER_CANCEL: return (field_names){ "timer", NULL, NULL, NULL };
-    case SIM_REC_RESUME: return (field_names){ NULL, NULL, "queued", NULL };
-    case SIM_REC_PARTITION: return (field_names){ NULL, "groups", "ngroups", NULL };
-    case SIM_REC_CLOCK: return (field_names){ NULL, NULL, "offset", "drift_ppm" };
-    case SIM_REC_NET: return (field_names){ NULL, "policy", NULL, NULL };
-    case SIM_REC_ANNOTATE: return (field_names){ "key", "value", NULL, NULL };
-    case SIM_REC_LOG: return (field_names){ NULL, "text", NULL, NULL };
-    case SIM_REC_INVOKE: return (field_names){ "f", "args", NULL, NULL };
-    case SIM_REC_COMPLETE: return (field_names){ "f", "result", NULL, "invoked" };
-    case SIM_REC_CHECK: return (field_names){ "check", "message", NULL, NULL };
-    default: return (field_names){ NULL, NULL, NULL, NULL };
+    case SIM_REC_DUPLICATE: return (sim_record_fields){ "type", NULL, "arrive", "size" };
+    case SIM_REC_DELIVER: return (sim_record_fields){ "type", NULL, "sent", "size" };
+    case SIM_REC_DROP: return (sim_record_fields){ "type", "reason", "sent", "size" };
+    case SIM_REC_CORRUPT: return (sim_record_fields){ "type", NULL, "byte", NULL };
+    case SIM_REC_TIMER_SET: return (sim_record_fields){ "timer", NULL, "fire", "arg" };
+    case SIM_REC_TIMER: return (sim_record_fields){ "timer", NULL, "arg", NULL };
+    case SIM_REC_TIMER_CANCEL: return (sim_record_fields){ "timer", NULL, NULL, NULL };
+    case SIM_REC_RESUME: return (sim_record_fields){ NULL, NULL, "queued", NULL };
+    case SIM_REC_PARTITION: return (sim_record_fields){ NULL, "groups", "ngroups", NULL };
+    case SIM_REC_CLOCK: return (sim_record_fields){ NULL, NULL, "offset", "drift_ppm" };
+    case SIM_REC_NET: return (sim_record_fields){ NULL, "policy", NULL, NULL };
+    case SIM_REC_ANNOTATE: return (sim_record_fields){ "key", "value", NULL, NULL };
+    case SIM_REC_LOG: return (sim_record_fields){ NULL, "text", NULL, NULL };
+    case SIM_REC_INVOKE: return (sim_record_fields){ "f", "args", NULL, NULL };
+    case SIM_REC_COMPLETE: return (sim_record_fields){ "f", "result", NULL, "invoked" };
+    case SIM_REC_CHECK: return (sim_record_fields){ "check", "message", NULL, NULL };
+    default: return (sim_record_fields){ NULL, NULL, NULL, NULL };
     }
 }
 
@@ -107,7 +103,7 @@ char *sim_record_to_json(const sim *s, const sim_record *r)
     if (r->node != SIM_NODE_NONE) cJSON_AddStringToObject(o, "node", sim_node_name(s, r->node));
     if (r->peer != SIM_NODE_NONE) cJSON_AddStringToObject(o, "peer", sim_node_name(s, r->peer));
     if (uses_id(r->kind)) add_int(o, "id", (int64_t)r->id);
-    field_names f = names_for(r->kind);
+    sim_record_fields f = sim_record_field_names(r->kind);
     if (f.name && r->name) cJSON_AddStringToObject(o, f.name, r->name);
     if (f.detail && r->detail) {
         if (r->kind == SIM_REC_INVOKE || r->kind == SIM_REC_COMPLETE) add_json_or_string(o, f.detail, r->detail);

@@ -1,6 +1,6 @@
 /*
  * Reading a JSONL trace back into the viewer's store, for `dsim replay`. The field
- * names per kind mirror sim/trace_json.c (which follows the table in sim/trace.h);
+ * names per kind are the writer's own (sim_record_field_names, sim/trace.h);
  * a line this reader cannot place is an error naming the line, never skipped.
  *
  * Numbers come through cJSON as doubles: exact up to 2^53 (104 days in ns).
@@ -12,36 +12,6 @@
 #include <cJSON.h>
 
 #include "viz/store.h"
-
-typedef struct field_names {
-    const char *name, *detail, *num1, *num2;
-} field_names;
-
-static field_names names_for(sim_record_kind k)
-{
-    switch (k) {
-    case SIM_REC_NODE: return (field_names){ "program", NULL, "cluster", NULL };
-    case SIM_REC_START: return (field_names){ "program", NULL, "restart", NULL };
-    case SIM_REC_SEND:
-    case SIM_REC_DUPLICATE: return (field_names){ "type", NULL, "arrive", "size" };
-    case SIM_REC_DELIVER: return (field_names){ "type", NULL, "sent", "size" };
-    case SIM_REC_DROP: return (field_names){ "type", "reason", "sent", "size" };
-    case SIM_REC_CORRUPT: return (field_names){ "type", NULL, "byte", NULL };
-    case SIM_REC_TIMER_SET: return (field_names){ "timer", NULL, "fire", "arg" };
-    case SIM_REC_TIMER: return (field_names){ "timer", NULL, "arg", NULL };
-    case SIM_REC_TIMER_CANCEL: return (field_names){ "timer", NULL, NULL, NULL };
-    case SIM_REC_RESUME: return (field_names){ NULL, NULL, "queued", NULL };
-    case SIM_REC_PARTITION: return (field_names){ NULL, "groups", "ngroups", NULL };
-    case SIM_REC_CLOCK: return (field_names){ NULL, NULL, "offset", "drift_ppm" };
-    case SIM_REC_NET: return (field_names){ NULL, "policy", NULL, NULL };
-    case SIM_REC_ANNOTATE: return (field_names){ "key", "value", NULL, NULL };
-    case SIM_REC_LOG: return (field_names){ NULL, "text", NULL, NULL };
-    case SIM_REC_INVOKE: return (field_names){ "f", "args", NULL, NULL };
-    case SIM_REC_COMPLETE: return (field_names){ "f", "result", NULL, "invoked" };
-    case SIM_REC_CHECK: return (field_names){ "check", "message", NULL, NULL };
-    default: return (field_names){ NULL, NULL, NULL, NULL };
-    }
-}
 
 static int64_t get_int(const cJSON *o, const char *key)
 {
@@ -84,7 +54,7 @@ static int add_line(viz_store *st, const cJSON *o)
     if (kind == SIM_REC_KIND_COUNT || !cJSON_GetObjectItemCaseSensitive(o, "t")) return SIM_EINVAL;
     viz_rec *r = viz_store_push(st);
     if (!r) return SIM_ENOMEM;
-    field_names f = names_for(kind);
+    sim_record_fields f = sim_record_field_names(kind);
     r->kind = (uint8_t)kind;
     r->t_ns = get_int(o, "t");
     r->node = get_node(st, o, "node");
