@@ -108,6 +108,26 @@ static void print_check_lines(const dsim_run *run, FILE *out)
     }
 }
 
+/* A time as a reader wants it: in the largest unit that is at least 1, exact,
+ * without trailing zeros ("434.575739ms", "1.5s", "20us"). */
+static void format_when(int64_t ns, char *buf, size_t n)
+{
+    static const struct { int64_t scale; const char *unit; } units[] = {
+        { SIM_NS_PER_S, "s" }, { SIM_NS_PER_MS, "ms" }, { SIM_NS_PER_US, "us" }, { 1, "ns" },
+    };
+    size_t u = 0;
+    while (u < 3 && ns < units[u].scale && ns != 0) u++;
+    char frac[16] = "";
+    int64_t rest = ns % units[u].scale;
+    size_t len = 0;
+    for (int64_t digit = units[u].scale / 10; digit > 0 && rest > 0; digit /= 10) {
+        frac[len++] = (char)('0' + rest / digit);
+        rest %= digit;
+    }
+    frac[len] = '\0';
+    snprintf(buf, n, "%" PRId64 "%s%s%s", ns / units[u].scale, len ? "." : "", frac, units[u].unit);
+}
+
 /* Each failed check's first failure, then the one command that reproduces them. */
 static void print_failures(const dsim_run *run, FILE *out)
 {
@@ -116,7 +136,7 @@ static void print_failures(const dsim_run *run, FILE *out)
     for (size_t i = 0; i < run->verdict_count; i++) {
         const dsim_verdict *v = &run->verdicts[i];
         if (!v->failed) continue;
-        sim_duration_format(v->first_failure_ns, when, sizeof(when));
+        format_when(v->first_failure_ns, when, sizeof(when));
         fprintf(out, "FAILED %s: %s (at %s, seed %" PRIu64 ")\n", v->name, v->first_failure ? v->first_failure : "",
                 when, run->opts->seed);
         any = true;

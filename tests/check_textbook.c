@@ -56,6 +56,7 @@
 
 static const char *const chapters[] = {
     "textbook/00-getting-started.md",
+    "textbook/07-consensus.md",
     "README.md",
 };
 #define NCHAPTERS (sizeof(chapters) / sizeof(chapters[0]))

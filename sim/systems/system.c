@@ -12,12 +12,20 @@
 extern const sim_system sim_system_broadcast;
 extern const sim_system sim_system_broadcast_client;
 extern const sim_system sim_system_echo;
+extern const sim_system sim_system_multipaxos;
+extern const sim_system sim_system_multipaxos_client;
+extern const sim_system sim_system_paxos;
+extern const sim_system sim_system_twopc;
 
 /* In name order. */
 static const sim_system *const systems[] = {
     &sim_system_broadcast,
     &sim_system_broadcast_client,
     &sim_system_echo,
+    &sim_system_multipaxos,
+    &sim_system_multipaxos_client,
+    &sim_system_paxos,
+    &sim_system_twopc,
 };
 
 const sim_system *sim_system_find(const char *name)
