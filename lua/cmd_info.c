@@ -79,17 +79,26 @@ static int by_string(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The .lua files directly under dir, sorted (readdir order is not). */
-static void list_lua_files(const char *dir)
+/* Whether a directory entry is a scenario file (modules, NAME_lib.lua, are not). */
+static bool is_scenario(const char *name)
 {
+    size_t len = strlen(name);
+    if (len < 5 || strcmp(name + len - 4, ".lua") != 0) return false;
+    return !(len > 8 && strcmp(name + len - 8, "_lib.lua") == 0);
+}
+
+/* The sorted names under dir that keep(name) accepts (readdir order is not
+ * sorted); *count receives their number. */
+static char **sorted_entries(const char *dir, bool (*keep)(const char *), size_t *count)
+{
+    *count = 0;
     DIR *d = opendir(dir);
-    if (!d) return;
+    if (!d) return NULL;
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0) continue;
+        if (e->d_name[0] == '.' || !keep(e->d_name)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             char **t = realloc(names, cap * sizeof(char *));
@@ -100,23 +109,56 @@ static void list_lua_files(const char *dir)
     }
     closedir(d);
     if (n) qsort(names, n, sizeof(char *), by_string);
+    *count = n;
+    return names;
+}
+
+static bool is_topic(const char *name) { return strchr(name, '.') == NULL; }
+
+/* The scenario files under dir and its topic folders (dir/TOPIC/), sorted. */
+static void list_lua_files(const char *dir, int depth)
+{
+    size_t n, t;
+    char **files = sorted_entries(dir, is_scenario, &n);
     for (size_t i = 0; i < n; i++) {
-        printf("  %s/%s\n", dir, names[i]);
-        free(names[i]);
+        printf("  %s/%s\n", dir, files[i]);
+        free(files[i]);
     }
-    free(names);
+    free(files);
+    if (depth > 0) return;
+    char **topics = sorted_entries(dir, is_topic, &t);
+    for (size_t i = 0; i < t; i++) {
+        char sub[512];
+        snprintf(sub, sizeof(sub), "%s/%s", dir, topics[i]);
+        list_lua_files(sub, 1);
+        free(topics[i]);
+    }
+    free(topics);
+}
+
+/* The name column: as wide as the longest name, but no wider than 17 (a longer
+ * name pushes its own line's summary to the right rather than every line's). */
+static int max_len(int width, const char *name)
+{
+    int n = (int)strlen(name);
+    if (n > 17) n = 17;
+    return n > width ? n : width;
 }
 
 int dsim_cmd_list(int argc, char **argv)
 {
     printf("systems (C node programs for dsim.cluster{ system = NAME }):\n");
+    int width = 0;
+    for (size_t i = 0; sim_system_at(i); i++) width = max_len(width, sim_system_at(i)->name);
     for (size_t i = 0; sim_system_at(i); i++)
-        printf("  %-18s %s\n", sim_system_at(i)->name, sim_system_at(i)->summary);
+        printf("  %-*s  %s\n", width, sim_system_at(i)->name, sim_system_at(i)->summary);
     printf("built-in scenarios (dsim run NAME):\n");
+    width = 0;
+    for (size_t i = 0; dsim_builtin_at(i); i++) width = max_len(width, dsim_builtin_at(i)->name);
     for (size_t i = 0; dsim_builtin_at(i); i++)
-        printf("  %-18s %s\n", dsim_builtin_at(i)->name, dsim_builtin_at(i)->summary);
+        printf("  %-*s  %s\n", width, dsim_builtin_at(i)->name, dsim_builtin_at(i)->summary);
     printf("scenario files (dsim run FILE.lua):\n");
-    list_lua_files("scenarios");
+    list_lua_files("scenarios", 0);
     return DSIM_EXIT_OK;
 }
 

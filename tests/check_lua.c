@@ -214,7 +214,8 @@ END_TEST
 static char scenario_list[64][256];
 static int scenario_count;
 
-/* Every FILE.lua in scenarios/ and in its topic folders (scenarios/TOPIC/). */
+/* Every FILE.lua in scenarios/ and in its topic folders (scenarios/TOPIC/), but
+ * for modules that scenarios require (NAME_lib.lua), which are not scenarios. */
 static void find_scenarios(const char *dir, int depth)
 {
     DIR *d = opendir(dir);
@@ -228,7 +229,8 @@ static void find_scenarios(const char *dir, int depth)
         memcpy(path, dir, dl);
         path[dl] = '/';
         memcpy(path + dl + 1, e->d_name, n + 1);
-        if (n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0) {
+        bool module = n > 8 && strcmp(e->d_name + n - 8, "_lib.lua") == 0;
+        if (n > 4 && strcmp(e->d_name + n - 4, ".lua") == 0 && !module) {
             scenario_count++;
         } else if (depth == 0 && strchr(e->d_name, '.') == NULL) {
             char sub[sizeof(scenario_list[0])];

@@ -56,6 +56,8 @@
 
 static const char *const chapters[] = {
     "textbook/00-getting-started.md",
+    "textbook/05-replication.md",
+    "textbook/06-cap.md",
     "textbook/07-consensus.md",
     "README.md",
 };

@@ -11,20 +11,28 @@
 
 extern const sim_system sim_system_broadcast;
 extern const sim_system sim_system_broadcast_client;
+extern const sim_system sim_system_dynamo_kv;
 extern const sim_system sim_system_echo;
+extern const sim_system sim_system_multi_primary;
 extern const sim_system sim_system_multipaxos;
 extern const sim_system sim_system_multipaxos_client;
 extern const sim_system sim_system_paxos;
+extern const sim_system sim_system_primary_replica;
+extern const sim_system sim_system_quorum_kv;
 extern const sim_system sim_system_twopc;
 
 /* In name order. */
 static const sim_system *const systems[] = {
     &sim_system_broadcast,
     &sim_system_broadcast_client,
+    &sim_system_dynamo_kv,
     &sim_system_echo,
+    &sim_system_multi_primary,
     &sim_system_multipaxos,
     &sim_system_multipaxos_client,
     &sim_system_paxos,
+    &sim_system_primary_replica,
+    &sim_system_quorum_kv,
     &sim_system_twopc,
 };
 
