@@ -31,7 +31,8 @@ static void finish_now(sim *s, void *ctx)
     br->b->finish(br->run, stdout);
 }
 
-static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
+/* One run of a built-in scenario; VIZ_RESTART when the viewer made a new branch. */
+static int run_builtin_once(const dsim_builtin *b, const dsim_run_opts *opts)
 {
     dsim_run run;
     int rc = dsim_run_open(&run, opts);
@@ -49,6 +50,11 @@ static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
     int64_t until = opts->until_ns >= 0 ? opts->until_ns : b->until_ns;
     sim_schedule(run.s, until, finish_now, &br);
     rc = dsim_run_drive(&run, until);
+    if (rc == VIZ_RESTART) {                /* the viewer asked for a new branch of history */
+        b->cleanup(&run);
+        dsim_run_discard(&run);
+        return VIZ_RESTART;
+    }
     if (rc < 0 && rc != SIM_ESTATE) {
         dsim_usage_error("%s", viz_last_error());
         b->cleanup(&run);
@@ -58,6 +64,15 @@ static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
     finish_now(run.s, &br);            /* when the run stopped early */
     b->cleanup(&run);
     return dsim_run_close(&run, stdout);
+}
+
+/* Runs it again from the start for as long as the viewer makes new branches
+ * (deterministic re-execution, viz/branch.c). */
+static int run_builtin(const dsim_builtin *b, const dsim_run_opts *opts)
+{
+    int code;
+    while ((code = run_builtin_once(b, opts)) == VIZ_RESTART) {}
+    return code;
 }
 
 int dsim_run_scenario(const dsim_run_opts *opts)

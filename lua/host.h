@@ -50,13 +50,15 @@ typedef struct dsim_run {
     dsim_verdict *verdicts;    /* in the order checks first reported */
     size_t verdict_count, verdict_cap;
     void *scenario;            /* the scenario's own data (built-in scenarios) */
+    bool restart;              /* the viewer asked for a re-run (VIZ_RESTART) */
 } dsim_run;
 
 /* Creates the simulation with the run's seed, statistics and trace file. Returns
  * 0, or DSIM_EXIT_USAGE after printing why (e.g. the trace file cannot be opened). */
 int dsim_run_open(dsim_run *run, const dsim_run_opts *opts);
 /* Runs the simulation to until_ns (or the --until given), live in the viewer
- * when --viz/--frames asked for it. Returns 0, or SIM_ESTATE when stopped early. */
+ * when --viz/--frames asked for it. Returns 0, SIM_ESTATE when stopped early,
+ * or VIZ_RESTART (below): then run the scenario again from the start. */
 int dsim_run_drive(dsim_run *run, int64_t until_ns);
 /* Prints the summary, each check's verdict, the failures and the trace hash; frees everything; returns
  * the exit code. */
@@ -83,7 +85,14 @@ int dsim_usage_error(const char *fmt, ...)
 
 /* The viewer's entry points (viz/), called by dsim_run_drive and `dsim replay`.
  * viz_drive steps s until until_ns or until the window closes; returns 0, or a
- * negative SIM_E* code when no window or renderer can be had. */
+ * negative SIM_E* code when no window or renderer can be had, or VIZ_RESTART.
+ *
+ * VIZ_RESTART (from viz_drive and so from dsim_run_drive): the user changed the
+ * run after stepping back, which starts a new branch of history. The host
+ * discards the run without a word (dsim_run_discard) and runs the scenario again
+ * from the start with the same options; the viewer keeps the new branch's fault
+ * schedule (process-global) and applies it in the next viz_drive. */
+enum { VIZ_RESTART = 100 };
 int viz_drive(sim *s, int64_t until_ns, const dsim_run_opts *opts);
 int viz_replay(const char *trace_path, const dsim_run_opts *opts);
 

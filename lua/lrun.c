@@ -9,6 +9,10 @@
  *   asserts on the result -> final checks (dsim.final, workloads, invariants)
  *   -> close: summary, FAILED lines with the reproduce command, trace-hash.
  *
+ * When the viewer makes a new branch of history (dsim.run returns VIZ_RESTART
+ * from dsim_run_drive and aborts the script), the run is discarded without a
+ * word and the scenario runs again from the start (viz/branch.c).
+ *
  * A scenario error prints one line on stderr ("dsim: scenarios/x.lua:12: ...")
  * and exits 2 without the summary. A failed check exits 1 (dsim_run_close).
  */
@@ -41,7 +45,8 @@ static void run_script(lrt *rt)
     lrt_run_finals(rt);
 }
 
-int dsim_lua_run(const dsim_run_opts *opts)
+/* One run of the scenario; VIZ_RESTART when the viewer made a new branch. */
+static int lua_run_once(const dsim_run_opts *opts)
 {
     dsim_run run;
     int rc = dsim_run_open(&run, opts);
@@ -56,7 +61,10 @@ int dsim_lua_run(const dsim_run_opts *opts)
     fflush(stdout);
     rt->closing = true;                   /* node stop handlers must not run Lua now */
     int code;
-    if (rt->error) {
+    if (run.restart) {
+        dsim_run_discard(&run);
+        code = VIZ_RESTART;
+    } else if (rt->error) {
         fprintf(stderr, "dsim: %s\n", rt->error);
         dsim_run_discard(&run);
         code = DSIM_EXIT_USAGE;
@@ -64,5 +72,12 @@ int dsim_lua_run(const dsim_run_opts *opts)
         code = dsim_run_close(&run, stdout);
     }
     lrt_destroy(rt);
+    return code;
+}
+
+int dsim_lua_run(const dsim_run_opts *opts)
+{
+    int code;
+    while ((code = lua_run_once(opts)) == VIZ_RESTART) {}
     return code;
 }

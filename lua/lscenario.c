@@ -131,7 +131,9 @@ static int l_run(lua_State *L)
         lua_pushstring(L, rt->error);
         return lua_error(L);
     }
-    if (rt->failed || rc == SIM_ESTATE) return lrt_raise_abort(L);   /* or the viewer was closed */
+    /* stopped by a failed check, by closing the viewer, or by the viewer's new
+     * branch of history (lua/lrun.c then runs the scenario again) */
+    if (rt->failed || rc == SIM_ESTATE || rc == VIZ_RESTART) return lrt_raise_abort(L);
     if (rc < 0) return luaL_error(L, "dsim.run: %s", viz_last_error());
     return 0;
 }

@@ -83,7 +83,11 @@ int dsim_run_drive(dsim_run *run, int64_t until_ns)
 {
     if (run->opts->until_ns >= 0) until_ns = run->opts->until_ns;
     if (until_ns < sim_now_ns(run->s)) until_ns = sim_now_ns(run->s);
-    if (run->opts->viz || run->opts->frames_dir) return viz_drive(run->s, until_ns, run->opts);
+    if (run->opts->viz || run->opts->frames_dir) {
+        int rc = viz_drive(run->s, until_ns, run->opts);
+        if (rc == VIZ_RESTART) run->restart = true;
+        return rc;
+    }
     return sim_run_until(run->s, until_ns);
 }
 

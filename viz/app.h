@@ -9,6 +9,10 @@
  * moves t_ns forward by `speed` simulated ns per wall second and applies every
  * record up to it, asking the live simulation for more when the store runs out.
  * Stepping moves one record at a time and sets t_ns to that record's time.
+ *
+ * Branches (viz/branch.c): a fault made by hand while stepped back starts a new
+ * branch by re-running the scenario; the branch shown lends its store and fault
+ * list to the app, so the rest of the viewer only ever sees one of each.
  */
 #ifndef VIZ_APP_H
 #define VIZ_APP_H
@@ -41,6 +45,18 @@ typedef struct viz_layout {
 
 typedef struct viz_script viz_script;
 
+/* One branch of history (viz/branch.c): a live run's fault schedule and records.
+ * The branch the viewer shows lends its store and schedule to the app; the
+ * others keep theirs here, read-only. */
+typedef struct viz_branch {
+    char name[24];                  /* "b1", "b2", ... */
+    viz_store store;                /* its records (empty while lent to the app) */
+    viz_hand *hand;                 /* its faults made by hand, in time order */
+    size_t n_hand, cap_hand;
+    size_t parent;                  /* the branch it forked from (itself for b1) */
+    int64_t fork_ns;                /* its first own fault's time (-1 for b1) */
+} viz_branch;
+
 typedef struct viz_app {
     const dsim_run_opts *opts;
     sim *s;                         /* the live simulation; NULL in a replay */
@@ -71,6 +87,8 @@ typedef struct viz_app {
     viz_hand *hand;
     size_t n_hand, cap_hand;
     viz_script *script;
+    sim *live_s;                    /* the live simulation, also while an old branch is shown */
+    bool restart;                   /* a new branch was made: viz_drive returns VIZ_RESTART */
     uint64_t frame;
     char title[160];
 } viz_app;
@@ -104,6 +122,23 @@ void viz_hand_heal(viz_app *a);
 int viz_hand_save(viz_app *a);
 /* DSIM_VIZ_FAULTS=F.json: schedules a saved list into a live run before it starts. */
 int viz_hand_schedule_file(sim *s, const char *path);
+/* The same, in memory: a list of faults made by hand, node names from st. */
+int viz_hand_schedule_list(sim *s, const viz_store *st, const viz_hand *h, size_t n);
+
+/* viz/branch.c: branches of history, by deterministic re-execution. The list is
+ * process-global: it outlives the run that viz_drive returns VIZ_RESTART from. */
+void viz_branch_begin(viz_app *a);               /* viz_drive, once the app is attached */
+void viz_branch_end(viz_app *a);                 /* viz_drive, before the app is freed */
+/* Makes a new branch whose schedule is the shown branch's faults before the first
+ * quiet nanosecond F >= the picture's time, plus h at F; asks for a restart. */
+void viz_branch_fork(viz_app *a, const viz_hand *h);
+void viz_branch_cycle(viz_app *a);               /* key b: show the next branch */
+size_t viz_branch_count(void);
+size_t viz_branch_shown(void);
+long viz_branch_prefix(void);                    /* records checked equal at the fork; -1: differ */
+const char *viz_branch_error(void);              /* "" when the check held */
+viz_script *viz_branch_take_script(void);        /* the script carried across a restart */
+bool viz_rec_equal(const viz_store *sa, const viz_rec *ra, const viz_store *sb, const viz_rec *rb);
 
 /* viz/draw*.c */
 void viz_draw(viz_app *a);

@@ -1,7 +1,9 @@
 /*
  * What floats over the picture: the tooltip of the node or message under the
- * mouse (all its fields), the banner of a failed check, the status line (what a
- * key just did, or why it was refused), and the list of keys (`?`).
+ * mouse (all its fields), the banner of a failed check, the banner of a branch
+ * whose records differ from its parent's before the fork (viz/branch.c), the
+ * status line (what a key just did, or why it was refused), and the list of keys
+ * (`?`).
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +29,9 @@ static const char *const keys[][2] = {
     { "shift+drag", "cut / restore one way only" },
     { "ctrl+click, p", "select nodes, partition them off" },
     { "h", "heal: remove the partition and all cuts" },
-    { "s", "save the faults made by hand (.lua, .json)" },
+    { "s", "save this branch's faults by hand (.lua, .json)" },
+    { "b", "next branch of history (old ones are read-only)" },
+    { "stepped back", "a fault starts a new branch (a re-run)" },
     { "hover", "a node's state, a message's fields" },
     { "?", "this list" },
     { "q / Esc", "close (the run then completes)" },
@@ -108,16 +112,21 @@ static void help(viz_app *a)
     }
 }
 
-static void banner(viz_app *a)
+static void banner_text(viz_app *a, const char *text, float y)
 {
     viz_gfx *g = &a->gfx;
-    const viz_rec *r = &a->store.recs[a->highlight_rec];
-    char text[400], fit[400];
-    snprintf(text, sizeof(text), "CHECK FAILED  %s: %s", viz_store_str(&a->store, r->name), r->detail ? r->detail : "");
+    char fit[400];
     viz_gfx_fit(g, VIZ_FONT_BOLD, text, a->lay.net.w - 40, fit, sizeof(fit));
-    float y = (float)(a->lay.net.y + a->lay.net.h) - 28;
     viz_gfx_rect(g, (float)a->lay.net.x, y, (float)a->lay.net.w, 28, C_BAD);
     viz_gfx_text(g, VIZ_FONT_BOLD, (float)a->lay.net.x + 14, y + 6, VIZ_RGB(0xffffff), VIZ_LEFT, fit);
+}
+
+static void banner(viz_app *a)
+{
+    const viz_rec *r = &a->store.recs[a->highlight_rec];
+    char text[400];
+    snprintf(text, sizeof(text), "CHECK FAILED  %s: %s", viz_store_str(&a->store, r->name), r->detail ? r->detail : "");
+    banner_text(a, text, (float)(a->lay.net.y + a->lay.net.h) - 28);
 }
 
 static void note(viz_app *a)
@@ -134,6 +143,7 @@ static void note(viz_app *a)
 void viz_draw_overlays(viz_app *a)
 {
     if (a->highlight_rec != SIZE_MAX && a->highlight_rec < a->model.applied) banner(a);
+    if (viz_branch_error()[0]) banner_text(a, viz_branch_error(), (float)a->lay.net.y);
     if (a->note_frames > 0 && a->note[0]) note(a);
     char lines[TIP_LINES][200];
     int n = 0;

@@ -7,8 +7,9 @@
  * run (clean_time below moves the run there, usually by 1 ns). A schedule that
  * runs the same fault at F (dsim.at in Lua, or DSIM_VIZ_FAULTS) then meets every
  * event in the same order as the live run did, so it reproduces the trace hash.
- * Faults are refused while stepped back: changing the past would start a new
- * branch, which needs re-execution and is not supported yet.
+ * While stepped back, or while an old branch is shown, a fault cannot be applied
+ * to the kernel (whose past is fixed): it starts a new branch instead, which the
+ * host re-executes from the start (viz/branch.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +20,19 @@
 #include "sim/units.h"
 #include "viz/app.h"
 
-static bool may_change(viz_app *a)
+/* 1: apply it now; 0: refused (said why); -1: it starts a new branch. */
+static int may_change(viz_app *a)
 {
-    if (!a->s) {
+    if (!a->live_s) {
         viz_app_note(a, true, "a replay is read-only: make faults in a live run (dsim run ... --viz)");
-        return false;
+        return 0;
     }
-    if (!viz_app_at_edge(a)) {
-        viz_app_note(a, true, "stepped back: changing the past (a new branch) is not supported yet; "
-                              "press End to return to the newest event");
-        return false;
-    }
+    if (a->restart || !a->s || !viz_app_at_edge(a)) return -1;
     if (a->sim_done || sim_now_ns(a->s) >= a->end_ns) {
         viz_app_note(a, true, "the run has ended");
-        return false;
+        return 0;
     }
-    return true;
+    return 1;
 }
 
 /* Runs the kernel to the first time F >= now at which no record has been made, so
@@ -49,9 +47,13 @@ static bool clean_time(viz_app *a)
     return false;
 }
 
-static viz_hand *begin(viz_app *a, uint8_t kind, uint32_t node, uint32_t peer)
+static viz_hand *begin(viz_app *a, uint8_t kind, uint32_t node, uint32_t peer, const char *groups)
 {
-    if (!may_change(a)) return NULL;
+    viz_hand nh = { .kind = kind, .node = node, .peer = peer };
+    if (groups) snprintf(nh.groups, sizeof(nh.groups), "%s", groups);
+    int how = may_change(a);
+    if (how < 0) viz_branch_fork(a, &nh);
+    if (how <= 0) return NULL;
     if (!clean_time(a)) {
         viz_app_note(a, true, "could not find a quiet moment to apply the fault (paused on a check?)");
         return NULL;
@@ -64,8 +66,8 @@ static viz_hand *begin(viz_app *a, uint8_t kind, uint32_t node, uint32_t peer)
         a->cap_hand = cap;
     }
     viz_hand *h = &a->hand[a->n_hand++];
-    memset(h, 0, sizeof(*h));
-    *h = (viz_hand){ .t_ns = sim_now_ns(a->s), .kind = kind, .node = node, .peer = peer };
+    *h = nh;
+    h->t_ns = sim_now_ns(a->s);
     return h;
 }
 
@@ -87,7 +89,7 @@ void viz_hand_crash_toggle(viz_app *a, uint32_t node)
 {
     const viz_node_state *n = viz_model_node(&a->model, node);
     bool down = n && n->status == SIM_NODE_DOWN;
-    if (!n || !begin(a, down ? SIM_REC_RESTART : SIM_REC_CRASH, node, VIZ_NONE)) return;
+    if (!n || !begin(a, down ? SIM_REC_RESTART : SIM_REC_CRASH, node, VIZ_NONE, NULL)) return;
     char what[96];
     snprintf(what, sizeof(what), "%s %s", down ? "restarted" : "crashed", viz_store_node_name(&a->store, node));
     finish(a, down ? sim_node_restart(a->s, node) : sim_node_crash(a->s, node), what);
@@ -102,7 +104,7 @@ void viz_hand_pause_toggle(viz_app *a, uint32_t node)
         return;
     }
     bool paused = n->status == SIM_NODE_PAUSED;
-    if (!begin(a, paused ? SIM_REC_RESUME : SIM_REC_PAUSE, node, VIZ_NONE)) return;
+    if (!begin(a, paused ? SIM_REC_RESUME : SIM_REC_PAUSE, node, VIZ_NONE, NULL)) return;
     char what[96];
     snprintf(what, sizeof(what), "%s %s", paused ? "resumed" : "paused", viz_store_node_name(&a->store, node));
     finish(a, paused ? sim_node_resume(a->s, node) : sim_node_pause(a->s, node), what);
@@ -117,7 +119,7 @@ static bool has_cut(const viz_model *m, uint32_t from, uint32_t to)
 
 static void link_one(viz_app *a, uint32_t from, uint32_t to, bool cut)
 {
-    if (!begin(a, cut ? SIM_REC_CUT : SIM_REC_UNCUT, from, to)) return;
+    if (!begin(a, cut ? SIM_REC_CUT : SIM_REC_UNCUT, from, to, NULL)) return;
     char what[160];
     snprintf(what, sizeof(what), "%s %s -> %s", cut ? "cut" : "restored", viz_store_node_name(&a->store, from),
              viz_store_node_name(&a->store, to));
@@ -164,21 +166,19 @@ void viz_hand_partition_selected(viz_app *a)
     if (!sizes[0] || !sizes[1]) {
         viz_app_note(a, true, "select some nodes first (ctrl-click or right-click), then press p");
     } else {
-        viz_hand *h = begin(a, SIM_REC_PARTITION, VIZ_NONE, VIZ_NONE);
-        if (h) {
-            size_t len = 0;
-            for (size_t i = 0; i < k && len < sizeof(h->groups); i++)
-                len += (size_t)snprintf(h->groups + len, sizeof(h->groups) - len, "%s%s",
-                                        i == 0 ? "" : i == sizes[0] ? " | " : ",",
-                                        viz_store_node_name(&a->store, members[i]));
+        char groups[256];
+        size_t len = 0;
+        for (size_t i = 0; i < k && len < sizeof(groups); i++)
+            len += (size_t)snprintf(groups + len, sizeof(groups) - len, "%s%s",
+                                    i == 0 ? "" : i == sizes[0] ? " | " : ",", viz_store_node_name(&a->store, members[i]));
+        if (begin(a, SIM_REC_PARTITION, VIZ_NONE, VIZ_NONE, groups))
             finish(a, sim_net_partition(a->s, 2, sizes, members), "partitioned the selection");
-            memset(a->selected, 0, a->selected_cap);
-        }
+        memset(a->selected, 0, a->selected_cap);
     }
     free(members);
 }
 
 void viz_hand_heal(viz_app *a)
 {
-    if (begin(a, SIM_REC_HEAL, VIZ_NONE, VIZ_NONE)) finish(a, sim_net_heal(a->s), "healed the network");
+    if (begin(a, SIM_REC_HEAL, VIZ_NONE, VIZ_NONE, NULL)) finish(a, sim_net_heal(a->s), "healed the network");
 }

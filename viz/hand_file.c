@@ -72,7 +72,7 @@ static void write_lua_line(const viz_app *a, FILE *f, const viz_hand *h)
     fputs(" end)\n", f);
 }
 
-static cJSON *json_entry(const viz_app *a, const viz_hand *h)
+static cJSON *json_entry(const viz_store *st, const viz_hand *h)
 {
     cJSON *o = cJSON_CreateObject();
     char t[32];
@@ -80,12 +80,12 @@ static cJSON *json_entry(const viz_app *a, const viz_hand *h)
     cJSON_AddItemToObject(o, "t", cJSON_CreateRaw(t));
     cJSON_AddStringToObject(o, "fault", fault_name(h->kind));
     if (h->kind == SIM_REC_CUT || h->kind == SIM_REC_UNCUT) {
-        cJSON_AddStringToObject(o, "from", viz_store_node_name(&a->store, h->node));
-        cJSON_AddStringToObject(o, "to", viz_store_node_name(&a->store, h->peer));
+        cJSON_AddStringToObject(o, "from", viz_store_node_name(st, h->node));
+        cJSON_AddStringToObject(o, "to", viz_store_node_name(st, h->peer));
     } else if (h->kind == SIM_REC_PARTITION) {
         cJSON_AddStringToObject(o, "groups", h->groups);
     } else if (h->node != VIZ_NONE) {
-        cJSON_AddStringToObject(o, "node", viz_store_node_name(&a->store, h->node));
+        cJSON_AddStringToObject(o, "node", viz_store_node_name(st, h->node));
     }
     return o;
 }
@@ -107,7 +107,7 @@ int viz_hand_save(viz_app *a)
     for (size_t i = 0; i < a->n_hand; i++) write_lua_line(a, f, &a->hand[i]);
     int rc = fclose(f) == 0 ? 0 : SIM_EIO;
     cJSON *list = cJSON_CreateArray();
-    for (size_t i = 0; i < a->n_hand; i++) cJSON_AddItemToArray(list, json_entry(a, &a->hand[i]));
+    for (size_t i = 0; i < a->n_hand; i++) cJSON_AddItemToArray(list, json_entry(&a->store, &a->hand[i]));
     char *text = cJSON_Print(list);
     cJSON_Delete(list);
     snprintf(path, sizeof(path), "%s.json", base);
@@ -198,6 +198,15 @@ static int schedule_one(sim *s, const cJSON *o)
     return rc;
 }
 
+static int schedule_json(sim *s, cJSON *list)
+{
+    int rc = cJSON_IsArray(list) ? 0 : SIM_EINVAL;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, list) if (rc == 0) rc = schedule_one(s, o);
+    cJSON_Delete(list);
+    return rc;
+}
+
 int viz_hand_schedule_file(sim *s, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -208,9 +217,20 @@ int viz_hand_schedule_file(sim *s, const char *path)
     fclose(f);
     cJSON *list = n > 0 ? cJSON_Parse(text) : NULL;
     free(text);
-    int rc = cJSON_IsArray(list) ? 0 : SIM_EINVAL;
-    const cJSON *o;
-    cJSON_ArrayForEach(o, list) if (rc == 0) rc = schedule_one(s, o);
+    return schedule_json(s, list);
+}
+
+/* A new branch's schedule (viz/branch.c) goes through the very path of a saved
+ * .json file, so a branch and its saved schedule replay alike. */
+int viz_hand_schedule_list(sim *s, const viz_store *st, const viz_hand *h, size_t n)
+{
+    cJSON *list = cJSON_CreateArray();
+    if (!list) return SIM_ENOMEM;
+    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(list, json_entry(st, &h[i]));
+    char *text = cJSON_PrintUnformatted(list);         /* as written to the file, then read */
     cJSON_Delete(list);
-    return rc;
+    if (!text) return SIM_ENOMEM;
+    list = cJSON_Parse(text);
+    free(text);
+    return schedule_json(s, list);
 }

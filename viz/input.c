@@ -3,7 +3,8 @@
  * a node starts a gesture that its release decides: released on the same node it
  * is a click (crash/restart; shift: pause/resume; ctrl: select), on another node a
  * drag (cut/restore that link; shift: one way). Faults go through viz/hand.c,
- * which refuses them in a replay or while stepped back.
+ * which refuses them in a replay and starts a new branch (viz/branch.c) when
+ * made while stepped back; `b` shows the next branch.
  */
 #include <math.h>
 #include <stdio.h>
@@ -121,6 +122,7 @@ static void key_down(viz_app *a, const SDL_KeyboardEvent *k)
     case SDLK_h: viz_hand_heal(a); break;
     case SDLK_p: viz_hand_partition_selected(a); break;
     case SDLK_s: viz_hand_save(a); break;
+    case SDLK_b: viz_branch_cycle(a); break;
     case SDLK_QUESTION: case SDLK_F1: a->help = true; break;
     case SDLK_SLASH: if (shift) a->help = true; break;
     case SDLK_q: case SDLK_ESCAPE: a->quit = true; break;
@@ -157,6 +159,7 @@ void viz_dump_state(const viz_app *a, FILE *out)
             a->hover_node != VIZ_NONE ? viz_store_node_name(&a->store, a->hover_node) : "-");
     for (uint32_t i = 0; i < a->model.nnodes; i++)
         fprintf(out, "%s%s:%s", i ? "," : "", viz_store_node_name(&a->store, i), status[a->model.nodes[i].status % 3]);
-    fprintf(out, " cuts=%zu groups=%u\n", a->model.n_cuts, a->model.ngroups);
+    fprintf(out, " cuts=%zu groups=%u branch=%zu/%zu prefix=%ld\n", a->model.n_cuts, a->model.ngroups,
+            viz_branch_shown() + 1, viz_branch_count(), viz_branch_prefix());
     fflush(out);
 }

@@ -4,6 +4,13 @@
  * drive the run, then unsubscribes and completes the run to until_ns without
  * drawing, so that the summary and the trace hash are those of the whole run,
  * the same as without the viewer when nothing was changed by hand.
+ *
+ * A fault made by hand while stepped back starts a new branch (viz/branch.c):
+ * viz_drive then returns VIZ_RESTART without completing the run, and the host
+ * runs the scenario again from the start; the next viz_drive applies the new
+ * branch's schedule and reopens the window at the branch point. The summary and
+ * trace hash printed after the window closes are those of the branch that was
+ * live (the newest one) when it closed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +38,14 @@ int viz_drive(sim *s, int64_t until_ns, const dsim_run_opts *opts)
         free(a);
         return rc;
     }
-    snprintf(a->title, sizeof(a->title), "%s   seed %llu   live", opts->scenario ? opts->scenario : "",
-             (unsigned long long)opts->seed);
     viz_app_attach(a);
+    viz_branch_begin(a);                 /* the title; a new branch's schedule and fork */
     rc = opts->frames_dir ? viz_frames_run(a, opts->frames_dir, opts->fps) : viz_window_run(a);
+    viz_branch_end(a);
     viz_app_detach(a);
+    bool restart = a->restart;
     viz_app_free(a);
     free(a);
     if (rc) return rc;
-    return sim_run_until(s, until_ns);
+    return restart ? VIZ_RESTART : sim_run_until(s, until_ns);
 }

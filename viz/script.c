@@ -5,19 +5,22 @@
  * through the same input code:
  *
  *   pause | play | step | back | heal | save | partition | lamport | help | faster
- *   | slower | home | end          the key for it
+ *   | slower | home | end | branch the key for it
  *   key NAME                      any key by SDL name ("Space", "H")
  *   click N | shift-click N | ctrl-click N | right-click N | move N   on node N
  *   drag A B | shift-drag A B     from node A to node B
  *   jump T                        click on the timeline at time T ("400ms")
  *   wait K                        let K frames pass
  *   until T                       let frames pass until the picture's time >= T
- *   dump                          print the state line (viz_dump_state) on stdout
+ *   dump                          print the state line (viz_dump_state) on stdout,
+ *                                 ending "branch=SHOWN/COUNT prefix=N" (viz/branch.c)
  *   shot PATH                     write the next frame drawn as a PNG
  *   quit                          close the window
  *
  * With a script, each frame advances a fixed 1/60 s of wall time at the current
  * speed (never the real clock), so a scripted session is the same in every run.
+ * A new branch re-runs the scenario and reopens the window; the script goes on
+ * where it was (viz_branch_take_script).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +135,7 @@ static const struct {
 } key_verbs[] = {
     { "step", SDLK_RIGHT }, { "back", SDLK_LEFT },    { "heal", SDLK_h },     { "save", SDLK_s },
     { "partition", SDLK_p }, { "lamport", SDLK_l },   { "help", SDLK_QUESTION }, { "faster", SDLK_PLUS },
-    { "slower", SDLK_MINUS }, { "home", SDLK_HOME },  { "end", SDLK_END },
+    { "slower", SDLK_MINUS }, { "home", SDLK_HOME },  { "end", SDLK_END },     { "branch", SDLK_b },
 };
 
 /* Runs one command; false when it is malformed (reported, then skipped). */

@@ -31,6 +31,8 @@ static void frame_time(viz_app *a, Uint64 *last)
 
 static bool open_script(viz_app *a)
 {
+    a->script = viz_branch_take_script();            /* going on after a new branch */
+    if (a->script) return true;
     const char *text = getenv("DSIM_VIZ_SCRIPT");
     if (!text || !*text) return true;
     char err[128];
