@@ -19,46 +19,8 @@
 #include "viz/app.h"
 #include "viz/png.h"
 #include "viz/theme.h"
+#include "tests/viz_test.h"
 
-static const char *dsim_bin(void)
-{
-    const char *d = getenv("DSIM");
-    return d && *d ? d : "./dsim";
-}
-
-static char tmp[64];
-
-static void make_tmp(void)
-{
-    snprintf(tmp, sizeof(tmp), "/tmp/dsim-viz-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
-}
-
-static void drop_tmp(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Runs cmd; returns its stdout (malloc'ed) and its "trace-hash:" value in hash. */
-static char *run(const char *cmd, char hash[17])
-{
-    FILE *p = popen(cmd, "r");
-    ck_assert_msg(p != NULL, "cannot run %s", cmd);
-    size_t cap = 1 << 16, len = 0;
-    char *out = malloc(cap);
-    for (size_t got; (got = fread(out + len, 1, cap - len - 1, p)) > 0;) {
-        len += got;
-        if (len + 1 == cap) out = realloc(out, cap *= 2);
-    }
-    out[len] = 0;
-    pclose(p);
-    const char *h = strstr(out, "trace-hash: ");
-    ck_assert_msg(h != NULL, "no trace hash from: %s\n%s", cmd, out);
-    snprintf(hash, 17, "%.16s", h + 12);
-    return out;
-}
 
 /* ---- core ---------------------------------------------------------------------------- */
 

@@ -2,8 +2,8 @@
  * multi_primary: a key-value store in which every node is a primary. Each node
  * takes reads and writes from clients at once, on its own copy, and replicates
  * every change to all the others in the background; nothing coordinates
- * writers. So two clients writing one key at two nodes at the same time (two
- * inserts with the same id, two updates) conflict, and each node must resolve
+ * writers. So two clients writing one key at two nodes at once (two inserts
+ * with the same id, two updates) conflict, and each node must resolve
  * the conflict when the other's change arrives. Option resolve chooses how:
  *
  *   "lww": last writer wins. Each write is stamped (the writing node's local
