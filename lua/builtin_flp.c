@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/builtin.h"
+#include "lua/builtin_consensus.h"
 #include "sim/systems/consensus_world.h"
 #include "sim/systems/paxos.h"
 
@@ -34,10 +34,8 @@
 
 static int setup_with(dsim_run *run, const char *backoff, char *err, size_t errlen)
 {
-    consensus_world *w = malloc(sizeof(*w));
+    consensus_world *w = builtin_world_new(run);
     if (!w) return SIM_ENOMEM;
-    consensus_world_init(w, run->s);
-    run->scenario = w;
     char options[160];
     snprintf(options, sizeof(options),
              "{\"proposers\":2,\"timeout\":\"30ms\",\"stagger\":\"15ms\",\"backoff\":\"%s\"}", backoff);
@@ -89,22 +87,13 @@ static void finish_with(dsim_run *run, FILE *out, bool duel)
 static void finish_duel(dsim_run *run, FILE *out) { finish_with(run, out, true); }
 static void finish_backoff(dsim_run *run, FILE *out) { finish_with(run, out, false); }
 
-static void cleanup(dsim_run *run)
-{
-    consensus_world *w = run->scenario;
-    if (!w) return;
-    consensus_world_free(w);
-    free(w);
-    run->scenario = NULL;
-}
-
 const dsim_builtin dsim_builtin_flp_backoff = {
     "flp-backoff",
     "FLP: the duel of flp-duel, ended by randomized back-off (a value is chosen)",
     10 * SIM_NS_PER_S,
     setup_backoff,
     finish_backoff,
-    cleanup,
+    builtin_world_cleanup,
 };
 
 const dsim_builtin dsim_builtin_flp_duel = {
@@ -113,5 +102,5 @@ const dsim_builtin dsim_builtin_flp_duel = {
     10 * SIM_NS_PER_S,
     setup_duel,
     finish_duel,
-    cleanup,
+    builtin_world_cleanup,
 };

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/builtin.h"
+#include "lua/builtin_consensus.h"
 #include "sim/check/lincheck.h"
 #include "sim/systems/consensus_world.h"
 #include "sim/systems/multipaxos.h"
@@ -36,10 +36,8 @@ static const consensus_nemesis_opts storm = {
 
 static int setup_with(dsim_run *run, const char *options, char *err, size_t errlen)
 {
-    consensus_world *w = malloc(sizeof(*w));
+    consensus_world *w = builtin_world_new(run);
     if (!w) return SIM_ENOMEM;
-    consensus_world_init(w, run->s);
-    run->scenario = w;
     int rc = consensus_world_network(w, 1 * MS, 10 * MS, 0.02, 0.02);
     if (!rc) rc = consensus_world_add(w, "multipaxos", "r", REPLICAS, 1, options, true, err, errlen);
     if (!rc)
@@ -121,22 +119,13 @@ static void finish(dsim_run *run, FILE *out)
     check_linearizable(run, out);
 }
 
-static void cleanup(dsim_run *run)
-{
-    consensus_world *w = run->scenario;
-    if (!w) return;
-    consensus_world_free(w);
-    free(w);
-    run->scenario = NULL;
-}
-
 const dsim_builtin dsim_builtin_multipaxos = {
     "multipaxos",
     "Multi-Paxos key-value store: 3 replicas, 2 clients; loss, crashes, partitions, pauses, skew",
     4000 * MS,
     setup_correct,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };
 
 const dsim_builtin dsim_builtin_multipaxos_bug_skip_phase1 = {
@@ -145,5 +134,5 @@ const dsim_builtin dsim_builtin_multipaxos_bug_skip_phase1 = {
     4000 * MS,
     setup_bug,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/builtin.h"
+#include "lua/builtin_consensus.h"
 #include "sim/systems/consensus_world.h"
 #include "sim/systems/paxos.h"
 
@@ -32,10 +32,8 @@ static const consensus_nemesis_opts storm = {
 
 static int setup_with(dsim_run *run, const char *options, char *err, size_t errlen)
 {
-    consensus_world *w = malloc(sizeof(*w));
+    consensus_world *w = builtin_world_new(run);
     if (!w) return SIM_ENOMEM;
-    consensus_world_init(w, run->s);
-    run->scenario = w;
     int rc = consensus_world_network(w, 1 * MS, 20 * MS, 0.05, 0.05);
     if (!rc) rc = consensus_world_add(w, "paxos", "n", NODES, 1, options, true, err, errlen);
     if (!rc) rc = consensus_world_check(w, "paxos", &paxos_probe);
@@ -76,22 +74,13 @@ static void finish(dsim_run *run, FILE *out)
     if (!consensus_check_failed(w->check)) check_decided(w, out);
 }
 
-static void cleanup(dsim_run *run)
-{
-    consensus_world *w = run->scenario;
-    if (!w) return;
-    consensus_world_free(w);
-    free(w);
-    run->scenario = NULL;
-}
-
 const dsim_builtin dsim_builtin_paxos = {
     "paxos",
     "single-decree Paxos: 3 proposers/acceptors; loss, crashes, partitions, pauses, skew",
     3000 * MS,
     setup_correct,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };
 
 const dsim_builtin dsim_builtin_paxos_bug_ack_before_sync = {
@@ -100,5 +89,5 @@ const dsim_builtin dsim_builtin_paxos_bug_ack_before_sync = {
     3000 * MS,
     setup_bug,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/builtin.h"
+#include "lua/builtin_consensus.h"
 #include "sim/systems/consensus_world.h"
 #include "sim/systems/twopc.h"
 
@@ -43,17 +43,9 @@ static int add_nodes(consensus_world *w, const char *options, char *err, size_t 
     return rc;
 }
 
-static consensus_world *world_new(dsim_run *run)
-{
-    consensus_world *w = malloc(sizeof(*w));
-    if (w) consensus_world_init(w, run->s);
-    run->scenario = w;
-    return w;
-}
-
 static int setup_with(dsim_run *run, const char *options, char *err, size_t errlen)
 {
-    consensus_world *w = world_new(run);
+    consensus_world *w = builtin_world_new(run);
     if (!w) return SIM_ENOMEM;
     int rc = consensus_world_network(w, 1 * MS, 10 * MS, 0.05, 0.05);
     if (!rc) rc = add_nodes(w, options, err, errlen);
@@ -94,7 +86,7 @@ static void check_blocked(sim *s, void *ctx)
 
 static int setup_blocked(dsim_run *run, char *err, size_t errlen)
 {
-    consensus_world *w = world_new(run);
+    consensus_world *w = builtin_world_new(run);
     if (!w) return SIM_ENOMEM;
     int rc = consensus_world_network(w, 5 * MS, 5 * MS, 0, 0);
     if (!rc) rc = add_nodes(w, "{\"txns\":5,\"no_prob\":0}", err, errlen);
@@ -139,22 +131,13 @@ static void finish(dsim_run *run, FILE *out)
     if (!consensus_check_failed(w->check)) check_finished(w, out);
 }
 
-static void cleanup(dsim_run *run)
-{
-    consensus_world *w = run->scenario;
-    if (!w) return;
-    consensus_world_free(w);
-    free(w);
-    run->scenario = NULL;
-}
-
 const dsim_builtin dsim_builtin_twopc = {
     "twopc",
     "two-phase commit: 1 coordinator, 3 participants, 40 txns; loss, crashes, partitions, pauses",
     3000 * MS,
     setup_correct,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };
 
 const dsim_builtin dsim_builtin_twopc_blocked = {
@@ -163,7 +146,7 @@ const dsim_builtin dsim_builtin_twopc_blocked = {
     2000 * MS,
     setup_blocked,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };
 
 const dsim_builtin dsim_builtin_twopc_bug_no_durable_prepare = {
@@ -172,5 +155,5 @@ const dsim_builtin dsim_builtin_twopc_bug_no_durable_prepare = {
     3000 * MS,
     setup_bug,
     finish,
-    cleanup,
+    builtin_world_cleanup,
 };
