@@ -59,6 +59,7 @@ static const char *const chapters[] = {
     "textbook/05-replication.md",
     "textbook/06-cap.md",
     "textbook/07-consensus.md",
+    "textbook/08-sharding.md",
     "README.md",
 };
 #define NCHAPTERS (sizeof(chapters) / sizeof(chapters[0]))

@@ -19,6 +19,7 @@ extern const sim_system sim_system_multipaxos_client;
 extern const sim_system sim_system_paxos;
 extern const sim_system sim_system_primary_replica;
 extern const sim_system sim_system_quorum_kv;
+extern const sim_system sim_system_shard_kv;
 extern const sim_system sim_system_twopc;
 
 /* In name order. */
@@ -33,6 +34,7 @@ static const sim_system *const systems[] = {
     &sim_system_paxos,
     &sim_system_primary_replica,
     &sim_system_quorum_kv,
+    &sim_system_shard_kv,
     &sim_system_twopc,
 };
 
