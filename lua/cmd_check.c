@@ -10,6 +10,14 @@
  *   unknown (why: a limit was reached)             exit 1: not a pass
  *   dsim: check: FILE:LINE: what is wrong          exit 2 (unreadable or malformed)
  *
+ * `dsim check FILE --check read-your-writes|monotonic-reads|session` checks the
+ * session guarantees instead (sim/check/session.h; session: both; the default
+ * is --check linearizable). Output: the header line, then one line per
+ * guarantee, as lua/dsim/session.lua words it, and "ops involved: A B" (the
+ * first violating read of each guarantee and the write or read it contradicts)
+ * when one fails; exit 0 when they hold, 1 when one does not, 2 as above.
+ * --model and the limits apply to linearizability only.
+ *
  * Also the checker's benchmark, `dsim bench lincheck [DIR]`: every history of
  * the Jepsen corpus against its known verdict, timed. Wall-clock time is read
  * here, never in sim/ (the --timeout is the checker's stop callback).
@@ -22,6 +30,7 @@
 #include "lua/commands.h"
 #include "sim/check/lin_corpus.h"
 #include "sim/check/lincheck.h"
+#include "sim/check/session.h"
 #include "sim/units.h"
 
 static bool past_deadline(void *ctx)
@@ -29,9 +38,15 @@ static bool past_deadline(void *ctx)
     return bench_wall_seconds() > *(const double *)ctx;
 }
 
-static int parse_flag(const char *flag, const char *v, sim_lin_options *o, double *timeout_s)
+static int parse_flag(const char *flag, const char *v, sim_lin_options *o, double *timeout_s, unsigned *session)
 {
     char *end;
+    if (strcmp(flag, "--check") == 0) {
+        if (strcmp(v, "linearizable") == 0) return *session = 0, 0;
+        if (sim_session_checks_parse(v, session) == 0) return 0;
+        return dsim_usage_error("check: --check: expected linearizable, read-your-writes, monotonic-reads or "
+                                "session, got '%s'", v);
+    }
     if (strcmp(flag, "--model") == 0) {
         if (sim_lin_model_parse(v, &o->model) == 0) return 0;
         return dsim_usage_error("check: --model: expected register, kv or auto, got '%s'", v);
@@ -50,7 +65,7 @@ static int parse_flag(const char *flag, const char *v, sim_lin_options *o, doubl
         if (sim_bytes_parse(v, &o->max_memory_bytes) == 0 && o->max_memory_bytes >= 4096) return 0;
         return dsim_usage_error("check: --max-memory: expected a size like 512MiB (at least 4KiB), got '%s'", v);
     }
-    return dsim_usage_error("check: %s: unknown flag (--model, --timeout, --max-steps, --max-memory)", flag);
+    return dsim_usage_error("check: %s: unknown flag (--check, --model, --timeout, --max-steps, --max-memory)", flag);
 }
 
 static void print_header(const char *path, const sim_lin_result *r)
@@ -78,17 +93,39 @@ static int print_verdict(const sim_lin_result *r)
     return DSIM_EXIT_CHECK_FAILED;
 }
 
+/* --check read-your-writes | monotonic-reads | session */
+static int check_session(const char *path, unsigned checks)
+{
+    sim_session_options o = { .checks = checks };
+    sim_session_result r;
+    if (sim_session_check_file(path, &o, &r) != 0) return dsim_usage_error("check: %s", r.error);
+    printf("%s: %s history, %zu operation%s, %zu read%s, session guarantees\n", path, r.format, r.ops,
+           r.ops == 1 ? "" : "s", r.reads, r.reads == 1 ? "" : "s");
+    for (int i = 0; i < 2; i++)
+        if (r.line[i][0]) printf("%s\n", r.line[i]);
+    if (!r.ok) {
+        printf("ops involved:");
+        for (size_t i = 0; i < r.op_id_count; i++) printf(" %" PRIu64, r.op_ids[i]);
+        printf("\n");
+    }
+    int code = r.ok ? DSIM_EXIT_OK : DSIM_EXIT_CHECK_FAILED;
+    sim_session_result_free(&r);
+    return code;
+}
+
 int dsim_cmd_check(int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-')
-        return dsim_usage_error("check: which file? (dsim check FILE [--model register|kv] [--timeout S])");
+        return dsim_usage_error("check: which file? (dsim check FILE [--check WHAT] [--model register|kv] [--timeout S])");
     sim_lin_options o = { 0 };
     double timeout_s = 0, deadline;
+    unsigned session = 0;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) return dsim_usage_error("check: %s: missing value", argv[i]);
-        int rc = parse_flag(argv[i], argv[i + 1], &o, &timeout_s);
+        int rc = parse_flag(argv[i], argv[i + 1], &o, &timeout_s, &session);
         if (rc) return rc;
     }
+    if (session) return check_session(argv[0], session);
     if (timeout_s > 0) {
         deadline = bench_wall_seconds() + timeout_s;
         o.stop = past_deadline;

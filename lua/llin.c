@@ -4,7 +4,10 @@
  * checks the run's client history so far with the C linearizability checker
  * (sim/check/lincheck.h) and records the verdict as a check (unknown, when the
  * step budget runs out, counts as failed: it is never a pass). Returns ok, the
- * one-line summary, and the explanation of a violation (or nil). Scenario code
+ * one-line summary, and the explanation of a violation (or nil). The check's
+ * detail is the summary, and on a violation " [ops 35 37 ...]" after it: the
+ * ids of the operations the explanation names, which the viewer marks on its
+ * timeline (format: sim_lin_ops_format in sim/check/lincheck.h). Scenario code
  * only; a history holding other operations than read/write/cas (get/put/append)
  * is an error naming the operation.
  */
@@ -47,7 +50,11 @@ static int l_linearizable(lua_State *L)
         return lua_error(L);
     }
     bool ok = r.verdict == SIM_LIN_OK;
-    sim_check_report(rt->s, name, ok, r.summary);
+    char detail[sizeof(r.summary) + SIM_LIN_OPS_MAX];
+    size_t len = strlen(r.summary);
+    memcpy(detail, r.summary, len);
+    sim_lin_ops_format(r.op_ids, r.op_id_count, detail + len, sizeof(detail) - len);
+    sim_check_report(rt->s, name, ok, detail);
     lua_pushboolean(L, ok);
     lua_pushstring(L, r.summary);
     if (r.explanation) lua_pushstring(L, r.explanation);

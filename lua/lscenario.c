@@ -233,5 +233,6 @@ int luaopen_dsim(lua_State *L)
     luaopen_dsim_cluster(L);
     luaopen_dsim_checks(L);
     luaopen_dsim_linearizable(L);
+    luaopen_dsim_session(L);
     return 1;
 }

@@ -453,7 +453,7 @@ static const char *const cli_bad[][2] = {
     { "check tests/lincheck/malformed.log",
       "dsim: check: tests/lincheck/malformed.log:3: expected :read, :write or :cas, got ':frobnicate'\n" },
     { "check tests/lincheck/nope.log", "dsim: check: tests/lincheck/nope.log: cannot open\n" },
-    { "check", "dsim: check: which file? (dsim check FILE [--model register|kv] [--timeout S])\n" },
+    { "check", "dsim: check: which file? (dsim check FILE [--check WHAT] [--model register|kv] [--timeout S])\n" },
     { "check tests/lincheck/stale_read.edn --model set",
       "dsim: check: --model: expected register, kv or auto, got 'set'\n" },
     { "check tests/lincheck/stale_read.edn --timeout", "dsim: check: --timeout: missing value\n" },
@@ -464,7 +464,7 @@ static const char *const cli_bad[][2] = {
     { "check tests/lincheck/stale_read.edn --max-memory lots",
       "dsim: check: --max-memory: expected a size like 512MiB (at least 4KiB), got 'lots'\n" },
     { "check tests/lincheck/stale_read.edn --fast 1",
-      "dsim: check: --fast: unknown flag (--model, --timeout, --max-steps, --max-memory)\n" },
+      "dsim: check: --fast: unknown flag (--check, --model, --timeout, --max-steps, --max-memory)\n" },
 };
 
 START_TEST(cli_errors_are_one_line_exit_2)

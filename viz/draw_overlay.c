@@ -1,6 +1,8 @@
 /*
  * What floats over the picture: the tooltip of the node or message under the
- * mouse (all its fields), the banner of a failed check, the banner of a branch
+ * mouse (all its fields), the banner of a failed check and a magenta ring
+ * around the client node of each operation it names (the ops its " [ops ...]"
+ * lists, framed in the same colour on the timeline), the banner of a branch
  * whose records differ from its parent's before the fork (viz/branch.c), the
  * status line (what a key just did, or why it was refused), and the list of keys
  * (`?`).
@@ -13,6 +15,7 @@
 #include "viz/theme.h"
 
 #define TIP_LINES 16
+#define C_OP_MARKED VIZ_RGB(0xdb2777)   /* as in viz/draw_timeline.c */
 
 static const char *const keys[][2] = {
     { "space", "pause / resume" },
@@ -140,9 +143,22 @@ static void note(viz_app *a)
     viz_gfx_text(g, VIZ_FONT_UI, x + 12, y + 5, a->note_bad ? C_BAD : C_ACCENT, VIZ_LEFT, fit);
 }
 
+/* Rings the process (client node) of every op the failed check marked. */
+static void ring_marked_processes(viz_app *a)
+{
+    for (size_t i = 0; i < a->model.n_ops; i++) {
+        uint32_t p = a->model.ops[i].process;
+        if (!a->model.ops[i].marked || p >= a->lay.n) continue;
+        viz_gfx_ring(&a->gfx, a->lay.x[p], a->lay.y[p], a->lay.node_r + 11, 3.0f, C_OP_MARKED);
+    }
+}
+
 void viz_draw_overlays(viz_app *a)
 {
-    if (a->highlight_rec != SIZE_MAX && a->highlight_rec < a->model.applied) banner(a);
+    if (a->highlight_rec != SIZE_MAX && a->highlight_rec < a->model.applied) {
+        if (!a->lamport) ring_marked_processes(a);
+        banner(a);
+    }
     if (viz_branch_error()[0]) banner_text(a, viz_branch_error(), (float)a->lay.net.y);
     if (a->note_frames > 0 && a->note[0]) note(a);
     char lines[TIP_LINES][200];

@@ -4,9 +4,12 @@
  * client operations as invoke-to-complete bars (green ok, red fail, amber
  * unknown, grey still pending), check verdicts, and the current time. Only what
  * has happened by the current record is drawn, so stepping back un-draws it.
+ * The operations a failed check names (its " [ops ...]", viz/model.c marks
+ * them) get a magenta frame (C_OP_MARKED), drawn over the other bars.
  * Clicking in it jumps to that time.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/units.h"
@@ -15,6 +18,7 @@
 
 #define LABEL_W 96
 #define OP_ROWS 6
+#define C_OP_MARKED VIZ_RGB(0xdb2777)   /* tests/check_session.c looks for it */
 
 static float axis_x0(const viz_app *a) { return (float)a->lay.timeline.x + LABEL_W; }
 static float axis_x1(const viz_app *a) { return (float)(a->lay.timeline.x + a->lay.timeline.w) - 24; }
@@ -108,25 +112,40 @@ static void nodes_row(viz_app *a, float y)
     }
 }
 
+/* One op's bar in its row (marked: framed in magenta, at least 8 px wide). */
+static void op_bar(viz_app *a, const viz_op *op, float x0, float x1, float y)
+{
+    viz_color c = op->outcome == SIM_OP_OK ? C_OK : op->outcome == SIM_OP_FAIL ? C_BAD
+                  : op->outcome == SIM_OP_UNKNOWN ? C_WARN : C_OP_PENDING;
+    if (op->marked) {
+        float w = x1 - x0 + 4 < 8 ? 8 : x1 - x0 + 4;
+        viz_gfx_rect(&a->gfx, (x0 + x1) / 2 - w / 2, y - 2, w, 12, C_OP_MARKED);
+    }
+    viz_gfx_rect(&a->gfx, x0, y, x1 - x0, 8, c);
+}
+
 static void ops_rows(viz_app *a, float y)
 {
-    viz_gfx *g = &a->gfx;
     const viz_model *m = &a->model;
     row_label(a, y + 2, "client ops");
     float row_end[OP_ROWS];
     for (int r = 0; r < OP_ROWS; r++) row_end[r] = -1e9f;
-    for (size_t i = 0; i < m->n_ops; i++) {
-        const viz_op *op = &m->ops[i];
-        float x0 = viz_timeline_x(a, op->invoke_ns);
-        float x1 = viz_timeline_x(a, op->complete_ns >= 0 ? op->complete_ns : a->t_ns);
-        if (x1 < x0 + 2) x1 = x0 + 2;
-        int row = 0;
-        while (row < OP_ROWS - 1 && row_end[row] > x0 - 1) row++;
-        row_end[row] = x1;
-        viz_color c = op->outcome == SIM_OP_OK ? C_OK : op->outcome == SIM_OP_FAIL ? C_BAD
-                      : op->outcome == SIM_OP_UNKNOWN ? C_WARN : C_OP_PENDING;
-        viz_gfx_rect(g, x0, y + 2 + (float)row * 11, x1 - x0, 8, c);
-    }
+    int *rows = m->n_ops ? malloc(m->n_ops * sizeof(int)) : NULL;
+    for (int pass = 0; pass < 2; pass++)         /* the marked ones last, on top */
+        for (size_t i = 0; i < m->n_ops; i++) {
+            const viz_op *op = &m->ops[i];
+            float x0 = viz_timeline_x(a, op->invoke_ns);
+            float x1 = viz_timeline_x(a, op->complete_ns >= 0 ? op->complete_ns : a->t_ns);
+            if (x1 < x0 + 2) x1 = x0 + 2;
+            if (pass == 0) {
+                int row = 0;
+                while (row < OP_ROWS - 1 && row_end[row] > x0 - 1) row++;
+                row_end[row] = x1;
+                if (rows) rows[i] = row;
+            }
+            if (op->marked == (pass == 1)) op_bar(a, op, x0, x1, y + 2 + (float)(rows ? rows[i] : 0) * 11);
+        }
+    free(rows);
 }
 
 static void checks_row(viz_app *a, float y)

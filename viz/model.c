@@ -286,10 +286,7 @@ static void apply_fault(viz_model *m, const viz_rec *r, size_t rec)
         m->n_cuts = 0;
         break;
     case SIM_REC_CLOCK:
-        if (n) {
-            n->clock_offset_ns = r->num1;
-            n->drift_ppm = r->num2;
-        }
+        if (n) n->clock_offset_ns = r->num1, n->drift_ppm = r->num2;
         break;
     default: return;
     }
@@ -322,7 +319,7 @@ static void apply_history(viz_model *m, const viz_rec *r, size_t rec)
 {
     if (r->kind == SIM_REC_INVOKE) {
         if (GROW(m->ops, m->n_ops, m->cap_ops))
-            m->ops[m->n_ops++] = (viz_op){ r->id, r->node, r->name, r->t_ns, -1, SIM_OP_PENDING, rec };
+            m->ops[m->n_ops++] = (viz_op){ r->id, r->node, r->name, r->t_ns, -1, SIM_OP_PENDING, false, rec };
         return;
     }
     /* ops are numbered 1, 2, ... in invoke order: try the direct slot first */
@@ -334,12 +331,23 @@ static void apply_history(viz_model *m, const viz_rec *r, size_t rec)
     m->ops[i].outcome = (uint8_t)r->num1;
 }
 
+/* Marks the ops a failed check names: " [ops ID ID ...]" (sim_lin_ops_format). */
+static void mark_ops(viz_model *m, const char *detail)
+{
+    const char *p = detail ? strstr(detail, " [ops ") : NULL;
+    for (char *end = (char *)(p ? p + 5 : ""); *end == ' ' && end[1] >= '0' && end[1] <= '9';) {
+        uint64_t id = strtoull(end + 1, &end, 10);
+        for (size_t i = 0; i < m->n_ops; i++) m->ops[i].marked |= m->ops[i].id == id;
+    }
+}
+
 static void apply_check(viz_model *m, const viz_rec *r, size_t rec)
 {
     viz_check c = { r->name, r->num1 != 0, r->detail ? r->detail : "", r->t_ns, rec };
     if (!c.ok) {
         m->checks_failed++;
         m->last_failed_rec = rec;
+        mark_ops(m, c.message);
     }
     for (size_t i = 0; i < m->n_checks; i++) {
         if (m->checks[i].name == r->name) {

@@ -55,6 +55,7 @@ typedef struct viz_op {
     uint32_t process, f;
     int64_t invoke_ns, complete_ns;   /* complete_ns < 0 while pending */
     uint8_t outcome;            /* sim_outcome */
+    bool marked;                /* named by a failed check's " [ops ...]": drawn highlighted */
     size_t rec;
 } viz_op;
 

@@ -19,6 +19,13 @@
 -- stale value happens to be written again later. A violation names the read:
 -- its op id, client, key, time and value, and the write it failed to see.
 -- Each function returns ok, a one-line message, and the list of violations.
+--
+-- The same checks exist in C (sim/check/session.c), with the same rules and the
+-- same words: dsim.session{ check = "read-your-writes" | "monotonic-reads" |
+-- "both", clients = ... } over the kernel history, and
+-- `dsim check TRACE --check session` over a recorded run; tests/check_session.c
+-- runs both on the stores of scenarios/replication/stale_read.lua and requires
+-- them to agree read for read.
 local M = {}
 
 local INF = math.huge

@@ -268,6 +268,20 @@ int sim_lin_check_history(const sim *s, const sim_lin_options *o, sim_lin_result
     return check_loaded(&h, rc, o, out);
 }
 
+size_t sim_lin_ops_format(const uint64_t *ids, size_t n, char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap) buf[0] = 0;
+    for (size_t i = 0; n > 0 && i <= n + 1; i++) {
+        size_t at = len < cap ? len : cap ? cap - 1 : 0;
+        char *to = cap ? buf + at : NULL;
+        int w = i == 0 ? snprintf(to, cap - at, " [ops") : i <= n ? snprintf(to, cap - at, " %" PRIu64, ids[i - 1])
+                                                                  : snprintf(to, cap - at, "]");
+        len += w > 0 ? (size_t)w : 0;
+    }
+    return len;
+}
+
 int sim_lin_check_sim(sim *s, const sim_lin_options *o, sim_lin_result *out)
 {
     int rc = sim_lin_check_history(s, o, out);
@@ -275,10 +289,12 @@ int sim_lin_check_sim(sim *s, const sim_lin_options *o, sim_lin_result *out)
         sim_check_report(s, "linearizable", false, out->error);
         return rc;
     }
-    size_t n = strlen(out->summary) + (out->explanation ? strlen(out->explanation) : 0) + 32;
+    char ops[SIM_LIN_OPS_MAX];
+    sim_lin_ops_format(out->op_ids, out->op_id_count, ops, sizeof(ops));
+    size_t n = strlen(out->summary) + strlen(ops) + (out->explanation ? strlen(out->explanation) : 0) + 32;
     char *detail = malloc(n);
     if (!detail) return SIM_ENOMEM;
-    snprintf(detail, n, "%s%s%s%s", out->verdict == SIM_LIN_UNKNOWN ? "unknown: " : "", out->summary,
+    snprintf(detail, n, "%s%s%s%s%s", out->verdict == SIM_LIN_UNKNOWN ? "unknown: " : "", out->summary, ops,
              out->explanation ? "\n" : "", out->explanation ? out->explanation : "");
     sim_check_report(s, "linearizable", out->verdict == SIM_LIN_OK, detail);
     free(detail);

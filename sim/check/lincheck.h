@@ -96,6 +96,15 @@ int sim_lin_check_history(const sim *s, const sim_lin_options *o, sim_lin_result
 int sim_lin_check_sim(sim *s, const sim_lin_options *o, sim_lin_result *out);
 void sim_lin_result_free(sim_lin_result *r);
 
+/* The op ids a failed check names, for the viewer (viz/model.c marks them on
+ * the timeline): " [ops 35 37 38]", a space, "[ops", " ID" for each id in the
+ * order given (ascending from the checkers), then "]"; "" when n is 0. Every
+ * checker that reports a violation as a check (sim_lin_check_sim,
+ * dsim.linearizable, dsim.session) ends the first line of its detail with it.
+ * Writes at most cap bytes (NUL included); returns the length it needs. */
+size_t sim_lin_ops_format(const uint64_t *ids, size_t n, char *buf, size_t cap);
+#define SIM_LIN_OPS_MAX 320        /* enough for the ids of any explanation */
+
 const char *sim_lin_model_name(sim_lin_model model);      /* "auto", "register", "kv" */
 int sim_lin_model_parse(const char *name, sim_lin_model *out);
 const char *sim_lin_verdict_name(sim_lin_verdict v);      /* "linearizable", "not linearizable", "unknown" */
