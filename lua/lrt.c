@@ -207,14 +207,14 @@ int lrt_pcall(lrt *rt, int nargs, int nresults, int ctx, sim_node *node, const c
 void lrt_scenario_error(lrt *rt, const char *msg)
 {
     if (!rt->error) rt->error = strdup(msg && *msg ? msg : "scenario error");
-    sim_stop(rt->s);
+    sim_halt(rt->s);
 }
 
 void lrt_fail(lrt *rt, const char *check, const char *detail)
 {
     sim_check_report(rt->s, check, false, detail);
     rt->failed = true;
-    sim_stop(rt->s);
+    sim_halt(rt->s);
 }
 
 void lrt_scenario_only(lua_State *L, const char *fname)

@@ -111,6 +111,7 @@ struct sim {
     uint64_t next_seq;
     uint64_t events_run;
     bool stop;
+    bool halted;
     sim_queue *queue;
 
     bool huge_tables;           /* expected_nodes is large: ask for huge pages */

@@ -60,6 +60,8 @@ uint64_t sim_events_run(const sim *s) { return s->events_run; }
 size_t sim_pending(const sim *s) { return sim_queue_size(s->queue); }
 void sim_stop(sim *s) { s->stop = true; }
 bool sim_stopped(const sim *s) { return s->stop; }
+void sim_halt(sim *s) { s->stop = s->halted = true; }
+bool sim_halted(const sim *s) { return s->halted; }
 
 sim_rng *sim_stream(sim *s, uint64_t domain)
 {
@@ -122,6 +124,7 @@ bool sim_step(sim *s)
 int sim_run_until(sim *s, int64_t until_ns)
 {
     if (until_ns < s->now_ns) return SIM_EINVAL;
+    if (s->halted) return SIM_ESTATE;
     s->stop = false;
     sim_event next;
     while (!s->stop && sim_queue_peek(s->queue, &next) && next.time_ns <= until_ns)

@@ -137,12 +137,18 @@ sim_node_status sim_node_get_status(const sim *s, sim_node_id id);
 int64_t sim_node_clock_ns(const sim *s, sim_node_id id);
 
 /* Runs every event with time <= until_ns (then the clock reads until_ns), or until
- * sim_stop. Returns 0, or SIM_ESTATE when stopped early. */
+ * sim_stop or sim_halt. Returns 0, or SIM_ESTATE when stopped early or halted. */
 int sim_run_until(sim *s, int64_t until_ns);
 /* Runs exactly one event; false when none is pending. */
 bool sim_step(sim *s);
+/* Ends the current sim_run_until after this event; a later call goes on (the
+ * viewer pauses this way). */
 void sim_stop(sim *s);
 bool sim_stopped(const sim *s);
+/* Ends the run for good (a check failed): sim_run_until runs nothing more, so a
+ * run watched in the viewer ends where the same run without it ends. */
+void sim_halt(sim *s);
+bool sim_halted(const sim *s);
 
 /* Scenario actions: fn(s, ctx) runs at simulated time at_ns (>= now). */
 typedef void (*sim_call_fn)(sim *s, void *ctx);

@@ -164,7 +164,7 @@ static bool pull(viz_app *a, int64_t t_ns, bool one)
     a->stop_on_record = one;
     int rc = sim_run_until(a->s, t_ns);
     a->stop_on_record = false;
-    if (rc == 0 && t_ns >= a->end_ns) a->sim_done = true;
+    if ((rc == 0 && t_ns >= a->end_ns) || sim_halted(a->s)) a->sim_done = true;   /* halted: a check failed */
     return a->store.count > before;
 }
 

@@ -75,7 +75,7 @@ static void fail(consensus_check *c, int kind, const char *what)
     c->reporting = true;                     /* our own check record must not re-enter */
     sim_check_report(c->s, name, false, detail);
     c->reporting = false;
-    sim_stop(c->s);
+    sim_halt(c->s);
 }
 
 static bool any_failed(const consensus_check *c)
