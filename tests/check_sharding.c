@@ -92,7 +92,8 @@ END_TEST
 static const char *const scenarios[] = {
     "scenarios/sharding/hotspots.lua",     "scenarios/sharding/ring_vnodes.lua",
     "scenarios/sharding/reshard_moves.lua", "scenarios/sharding/reshard_live.lua",
-    "scenarios/sharding/scatter_gather.lua",
+    "scenarios/sharding/scatter_gather.lua", "scenarios/sharding/ring_consistency.lua",
+    "scenarios/sharding/join_cost.lua",     "scenarios/sharding/write_scaling.lua",
 };
 static const char *const musts[] = {
     "check range on initials: A-G is the hot shard: ok",
@@ -100,6 +101,9 @@ static const char *const musts[] = {
     "check the ring moves about 1/N of the keys: ok",
     "check every acknowledged write reads back intact: ok",
     "check a find asks every shard: ok",
+    "check QUORUM/QUORUM (R + W > N) is linearizable: ok",
+    "check the cross-shard join asks every shard, the co-located one a single shard: ok",
+    "check 8 shards behind the router stop at its 5,000/s (4,500-5,010): ok",
 };
 
 START_TEST(test_scenario)
@@ -142,6 +146,34 @@ START_TEST(test_bad_options)
     o = cJSON_Parse("{\"vnodes\":1001}");
     ck_assert_int_eq(sys->configure(o, &config, err, sizeof(err)), SIM_EINVAL);
     ck_assert_msg(strstr(err, "option 'vnodes'") != NULL, "%s", err);
+    cJSON_Delete(o);
+}
+END_TEST
+
+/* dynamo-kv's ring options: an unknown level, too many vnodes, a bad strict. */
+START_TEST(test_ring_bad_options)
+{
+    const sim_system *sys = sim_system_find("dynamo-kv");
+    ck_assert(sys != NULL);
+    static const char *const cases[][2] = {
+        { "{\"consistency\":\"TWO\"}", "option 'consistency'" },
+        { "{\"consistency\":3}", "option 'consistency'" },
+        { "{\"vnodes\":1001}", "option 'vnodes'" },
+        { "{\"strict\":2}", "option 'strict'" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[256] = "";
+        void *config = NULL;
+        cJSON *o = cJSON_Parse(cases[i][0]);
+        ck_assert_int_eq(sys->configure(o, &config, err, sizeof(err)), SIM_EINVAL);
+        ck_assert_msg(strstr(err, cases[i][1]) != NULL, "%s: %s", cases[i][0], err);
+        cJSON_Delete(o);
+    }
+    void *config = NULL;
+    char err[256] = "";
+    cJSON *o = cJSON_Parse("{\"vnodes\":16,\"consistency\":\"QUORUM\",\"strict\":1}");
+    ck_assert_int_eq(sys->configure(o, &config, err, sizeof(err)), 0);
+    sys->release(config);
     cJSON_Delete(o);
 }
 END_TEST
@@ -195,6 +227,26 @@ START_TEST(test_partial_reshard_refuses)
 }
 END_TEST
 
+/* Sloppy quorums (strict = 0: a write answers ok at its timeout without w
+ * acks, reads answer from what they have, no blocking read repair, cas is a
+ * read then a write): the same QUORUM run is no longer linearizable. */
+START_TEST(test_sloppy_quorum_is_caught)
+{
+    FILE *f = fopen("scenarios/sharding/ring_consistency.lua", "r");
+    ck_assert(f != NULL);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = 0;
+    char *at = strstr(text, "strict = 1,");
+    ck_assert(at != NULL);
+    at[9] = '0';
+    cli_result r = run_text("/tmp/dsim-ring-sloppy.lua", text);
+    expect(&r, 1, "FAILED QUORUM/QUORUM (R + W > N) is linearizable: ", "sloppy quorum");
+    cli_free(&r);
+}
+END_TEST
+
 Suite *sharding_suite(void);
 Suite *sharding_suite(void)
 {
@@ -209,11 +261,13 @@ Suite *sharding_suite(void)
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_bad_options);
+    tcase_add_test(limits, test_ring_bad_options);
     suite_add_tcase(s, limits);
     TCase *faults = tcase_create("faults");
     tcase_set_timeout(faults, 60);
     tcase_add_test(faults, test_wrong_router_is_caught);
     tcase_add_test(faults, test_partial_reshard_refuses);
+    tcase_add_test(faults, test_sloppy_quorum_is_caught);
     suite_add_tcase(s, faults);
     return s;
 }

@@ -5,7 +5,14 @@
  * messages flow again: Basically Available, Soft state, Eventually consistent.
  *
  * Placement: the nodes form a ring in id order; key K lives on the n nodes
- * from FNV-1a(K) mod size (its preference list). Versions are (timestamp of
+ * from FNV-1a(K) mod size (its preference list). With the option vnodes = V,
+ * Cassandra's ring instead: each node has V points (shard_map.c's layout) and
+ * K's replicas are the first n distinct nodes from hash(K) clockwise.
+ * Consistency per request (ONE, QUORUM, ALL; a request's "consistency" field,
+ * else the option): how many of the n a read / write waits for (else r, w).
+ * With strict = 1 quorums are strict: no ok without r replies / w acks (hints
+ * are still kept and handed off, but never count), a read repairs the stale
+ * replicas of its quorum before it answers, and cas is refused (error 10). Versions are (timestamp of
  * the coordinator's clock, coordinator id); the later wins (last writer wins),
  * so a skewed clock can silently lose a write.
  *
@@ -65,11 +72,35 @@ size_t dkv_nrep(const dynamo_kv_state *st, const dynamo_kv_config *cfg)
     return (size_t)cfg->n < st->nmembers ? (size_t)cfg->n : st->nmembers;
 }
 
+/* vnodes > 0: walk the ring from the first point at or after hash(key), taking
+ * each member the first time one of its points comes up (Cassandra's
+ * SimpleStrategy); i is the i-th distinct member met. */
+static sim_node_id ring_pref(const dynamo_kv_state *st, const char *key, size_t i)
+{
+    const shard_layout *l = &st->ring;
+    uint64_t h = shard_hash(key, strlen(key)), taken = 0;
+    size_t lo = 0, hi = l->npoints, found = 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->points[mid].at < h) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t k = 0; k < l->npoints; k++) {
+        uint32_t s = l->points[(lo + k) % l->npoints].shard;
+        if (taken & (UINT64_C(1) << s)) continue;
+        taken |= UINT64_C(1) << s;
+        if (found++ == i) return st->members[s];
+    }
+    SIM_ASSERT(!"ring_pref: fewer members than replicas");
+    return SIM_NODE_NONE;
+}
+
 sim_node_id dkv_pref(const dynamo_kv_state *st, const dynamo_kv_config *cfg, const char *key, size_t i)
 {
+    SIM_ASSERT(i < dkv_nrep(st, cfg));
+    if (cfg->vnodes > 0) return ring_pref(st, key, i);
     uint64_t h = UINT64_C(14695981039346656037);
     for (const char *p = key; *p; p++) h = (h ^ (uint8_t)*p) * UINT64_C(1099511628211);
-    SIM_ASSERT(i < dkv_nrep(st, cfg));
     return st->members[(h % st->nmembers + i) % st->nmembers];
 }
 
@@ -206,6 +237,8 @@ static void start(sim_node *node, void *state)
         if (i < np) st->members[st->nmembers++] = peers[i];
     }
     st->next_rid = 1;
+    if (cfg->vnodes > 0)
+        SIM_ASSERT(shard_layout_init(&st->ring, SHARD_RING, st->nmembers, (size_t)cfg->vnodes) == 0);
     load_disk(st, sim_self_disk(node));
     arm_loop(node, "handoff", cfg->handoff_ns);
     arm_loop(node, "anti-entropy", cfg->anti_entropy_ns);
@@ -252,28 +285,53 @@ static void stop(sim_node *node, void *state)
     for (size_t i = 0; i < st->nhints; i++) free(st->hints[i].key), free(st->hints[i].value);
     free(st->data);
     free(st->hints);
+    shard_layout_free(&st->ring);
     dkv_reqs_free(st);
 }
 
 static const sim_program program = { "dynamo-kv", sizeof(dynamo_kv_state), start, receive, timer, stop };
 
+int dynamo_kv_level_parse(const char *name)
+{
+    static const char *const names[] = { "ONE", "QUORUM", "ALL" };
+    for (int i = 0; name && i < 3; i++)
+        if (strcmp(name, names[i]) == 0) return DYNAMO_KV_CL_ONE + i;
+    return -1;
+}
+
+/* The string option "consistency": absent leaves the level DEFAULT (r and w). */
+static int level_option(const cJSON *options, int *out, char *err, size_t errlen)
+{
+    const cJSON *v = options ? cJSON_GetObjectItemCaseSensitive(options, "consistency") : NULL;
+    if (!v) return 0;
+    *out = dynamo_kv_level_parse(cJSON_IsString(v) ? v->valuestring : NULL);
+    if (*out >= 0) return 0;
+    snprintf(err, errlen, "option 'consistency' must be \"ONE\", \"QUORUM\" or \"ALL\"");
+    return SIM_EINVAL;
+}
+
 static int configure(const cJSON *options, void **config, char *err, size_t errlen)
 {
-    static const char *const known[] = { "n", "r", "w", "request_timeout", "handoff_interval",
-                                         "anti_entropy", "read_repair", NULL };
-    dynamo_kv_config c = { 3, 1, 1, 50 * SIM_NS_PER_MS, 100 * SIM_NS_PER_MS, 200 * SIM_NS_PER_MS, true };
-    int64_t rr = 1;
+    static const char *const known[] = { "n", "r", "w", "request_timeout", "handoff_interval", "anti_entropy",
+                                         "read_repair", "vnodes", "consistency", "strict", NULL };
+    dynamo_kv_config c = { 3, 1, 1, 50 * SIM_NS_PER_MS, 100 * SIM_NS_PER_MS, 200 * SIM_NS_PER_MS, true,
+                           0, DYNAMO_KV_CL_DEFAULT, false };
+    int64_t rr = 1, strict = 0;
     int rc = sim_option_check_known(options, known, err, errlen);
     if (!rc) rc = sim_option_int(options, "n", 1, DYNAMO_KV_MAX_NODES, &c.n, err, errlen);
     if (!rc) rc = sim_option_int(options, "r", 1, c.n, &c.r, err, errlen);
     if (!rc) rc = sim_option_int(options, "w", 1, c.n, &c.w, err, errlen);
     if (!rc) rc = sim_option_int(options, "read_repair", 0, 1, &rr, err, errlen);
+    if (!rc) rc = sim_option_int(options, "strict", 0, 1, &strict, err, errlen);
+    if (!rc) rc = sim_option_int(options, "vnodes", 0, SHARD_MAX_VNODES, &c.vnodes, err, errlen);
+    if (!rc) rc = level_option(options, &c.consistency, err, errlen);
     if (!rc) rc = sim_option_duration(options, "request_timeout", &c.request_ns, err, errlen);
     if (!rc) rc = sim_option_duration(options, "handoff_interval", &c.handoff_ns, err, errlen);
     if (!rc) rc = sim_option_duration(options, "anti_entropy", &c.anti_entropy_ns, err, errlen);
     if (!rc && c.request_ns <= 0) snprintf(err, errlen, "option 'request_timeout' must be > 0"), rc = SIM_EINVAL;
     if (rc) return rc;
     c.read_repair = rr != 0;
+    c.strict = strict != 0;
     dynamo_kv_config *out = malloc(sizeof(*out));
     if (!out) return SIM_ENOMEM;
     *out = c;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sim/sim.h"
+#include "sim/systems/shard_kv.h"
 
 #define DYNAMO_KV_MAX_NODES 64
 
@@ -20,7 +21,15 @@ typedef struct dynamo_kv_config {
     int64_t handoff_ns;            /* hinted handoff retry interval (0: off) */
     int64_t anti_entropy_ns;       /* anti-entropy round interval (0: off) */
     bool read_repair;
+    int64_t vnodes;                /* 0: ring of nodes in id order; else consistent hashing, vnodes per node */
+    int consistency;               /* the default level: DYNAMO_KV_CL_* (DEFAULT: r and w) */
+    bool strict;                   /* strict quorums: no answer without r replies / w acks */
 } dynamo_kv_config;
+
+/* Consistency levels (Cassandra's): a request's "consistency" field, or the
+ * store-wide option. ONE waits for 1 replica, QUORUM for floor(n/2)+1, ALL for n. */
+enum { DYNAMO_KV_CL_DEFAULT, DYNAMO_KV_CL_ONE, DYNAMO_KV_CL_QUORUM, DYNAMO_KV_CL_ALL };
+int dynamo_kv_level_parse(const char *name);   /* a DYNAMO_KV_CL_*, or -1 */
 
 typedef struct dynamo_kv_entry {
     char *key, *value;             /* canonical JSON text */
@@ -40,6 +49,7 @@ typedef struct dynamo_kv_state {
     dynamo_kv_req *reqs;
     size_t nreqs, capreqs;
     uint64_t next_rid;
+    shard_layout ring;             /* vnodes > 0: members by index on a consistent-hashing ring */
 } dynamo_kv_state;
 
 bool dynamo_kv_state_valid(const dynamo_kv_state *st);

@@ -9,7 +9,13 @@
  * answered an older version (or none) is sent the newest. A cas is a read then
  * a write, not atomic: two sides of a partition can both "win" it.
  *
+ * Strict (option strict = 1): no sloppy answers. A write without w acks at
+ * its timeout answers error 0 (indefinite), a read without r replies error
+ * 11; a read whose r replies disagree first sends the newest version to the
+ * stale ones and answers after their acks (FIX: blocking read repair).
+ *
  *   READ --r replies--> answered --timeout--> repair, DONE
+ *    |--r replies, strict, some stale--> FIX --their acks--> answered
  *    |--timeout, fewer than r: answer from what it has (own copy, hints)
  *   (cas) READ --value == from--> WRITE --w acks--> answered --timeout--> hints, DONE
  *                                   |--timeout, fewer than w: hints, answer ok
@@ -24,18 +30,22 @@ struct dynamo_kv_req {
     uint64_t rid;
     sim_node_id client;
     int64_t msg_id, best_ts, best_origin, w_ts;
-    int op, phase;                        /* phase: DKV_READ or DKV_WRITE */
+    int op, phase;                        /* phase: DKV_READ, DKV_WRITE or FIX */
+    int need_r, need_w;                   /* replies to wait for: the request's level */
+    uint64_t fixing;                      /* FIX: stale replicas whose repair ack is due */
     bool answered, best_set;
     char *key, *from, *arg, *best;
     uint64_t seen, has;                   /* members that answered; that held the key */
     int64_t ver_ts[DYNAMO_KV_MAX_NODES], ver_origin[DYNAMO_KV_MAX_NODES];
 };
 
+enum { FIX = 2 };                         /* strict read: blocking read repair */
+
 static void reply(sim_node *node, dynamo_kv_req *r, const char *type, int code, const char *value)
 {
     cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", code ? "error" : type);
-    if (code) cJSON_AddNumberToObject(m, "code", code), cJSON_AddStringToObject(m, "text", type);
+    cJSON_AddStringToObject(m, "type", code ? "error" : type);      /* code -1: error 0, a timeout */
+    if (code) cJSON_AddNumberToObject(m, "code", code < 0 ? 0 : code), cJSON_AddStringToObject(m, "text", type);
     dkv_add_raw(m, "value", value);
     cJSON_AddNumberToObject(m, "in_reply_to", (double)r->msg_id);
     sim_json_send(node, r->client, m);
@@ -46,7 +56,7 @@ static void reply(sim_node *node, dynamo_kv_req *r, const char *type, int code, 
 static void arm(sim_node *node, const dynamo_kv_req *r)
 {
     const dynamo_kv_config *cfg = sim_self_config(node);
-    sim_timer_set(node, cfg->request_ns, "request", r->rid << 1 | (uint64_t)r->phase);
+    sim_timer_set(node, cfg->request_ns, "request", r->rid << 2 | (uint64_t)r->phase);
 }
 
 static int seen_count(const dynamo_kv_req *r) { return __builtin_popcountll(r->seen); }
@@ -64,10 +74,42 @@ static void read_done(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r)
     else start_write(node, st, r, r->arg);
 }
 
+static bool stale_at(const dynamo_kv_req *r, size_t i)
+{
+    return !(r->has & (UINT64_C(1) << i)) || dkv_newer(r->best_ts, r->best_origin, r->ver_ts[i], r->ver_origin[i]);
+}
+
+/* r replies are in. Sloppy: answer. Strict (Cassandra's blocking read repair):
+ * first bring every stale one of those r replicas up to the newest version and
+ * wait for their acks, so that any later quorum read meets it (else a read
+ * could see a half-done write and a later read miss it: not linearizable). */
+static void read_quorum(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r)
+{
+    const dynamo_kv_config *cfg = sim_self_config(node);
+    r->fixing = 0;
+    for (size_t i = 0; i < st->nmembers; i++)
+        if (r->best_set && (r->seen & (UINT64_C(1) << i)) && stale_at(r, i)) r->fixing |= UINT64_C(1) << i;
+    if (!cfg->strict || !r->fixing) {
+        read_done(node, st, r);
+        return;
+    }
+    r->phase = FIX;
+    arm(node, r);
+    for (size_t i = 0; i < st->nmembers; i++) {
+        if (!(r->fixing & (UINT64_C(1) << i))) continue;
+        if (i != st->self_idx) {
+            dkv_send_put(node, st->members[i], r->key, r->best, r->best_ts, r->best_origin, r->rid, false);
+            continue;
+        }
+        dkv_merge(node, st, r->key, r->best, r->best_ts, r->best_origin);
+        r->fixing &= ~(UINT64_C(1) << i);
+    }
+    if (!r->fixing) read_done(node, st, r);
+}
+
 static void note_version(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r, size_t idx, const char *value,
                          int64_t ts, int64_t origin)
 {
-    const dynamo_kv_config *cfg = sim_self_config(node);
     SIM_ASSERT(idx < st->nmembers);
     if (r->seen & (UINT64_C(1) << idx)) return;
     r->seen |= UINT64_C(1) << idx;
@@ -80,7 +122,7 @@ static void note_version(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r, 
             r->best_ts = ts, r->best_origin = origin, r->best_set = true;
         }
     }
-    if (r->phase == DKV_READ && !r->answered && seen_count(r) == (int)cfg->r) read_done(node, st, r);
+    if (r->phase == DKV_READ && !r->answered && seen_count(r) == r->need_r) read_quorum(node, st, r);
 }
 
 static void start_read(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r)
@@ -126,21 +168,45 @@ static void start_write(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r, c
             dkv_send_put(node, id, r->key, value, r->w_ts, (int64_t)sim_self(node), r->rid, false);
         }
     }
-    if (seen_count(r) >= (int)cfg->w) reply(node, r, r->op == DKV_CAS ? "cas_ok" : "write_ok", 0, NULL);
+    if (seen_count(r) >= r->need_w) reply(node, r, r->op == DKV_CAS ? "cas_ok" : "write_ok", 0, NULL);
+}
+
+/* Replies a request at level cl waits for (DEFAULT: the options r and w). */
+static int need(const dynamo_kv_state *st, const dynamo_kv_config *cfg, int cl, bool read)
+{
+    int n = (int)dkv_nrep(st, cfg);
+    if (cl == DYNAMO_KV_CL_ONE) return 1;
+    if (cl == DYNAMO_KV_CL_QUORUM) return n / 2 + 1;
+    if (cl == DYNAMO_KV_CL_ALL) return n;
+    return (int)(read ? cfg->r : cfg->w);
+}
+
+/* The request's "consistency" field, else the store's default; -1 if bad. */
+static int request_level(const dynamo_kv_config *cfg, const cJSON *m)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, "consistency");
+    if (!v) return cfg->consistency;
+    return dynamo_kv_level_parse(cJSON_IsString(v) ? v->valuestring : NULL);
 }
 
 void dkv_client(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m, int op)
 {
+    const dynamo_kv_config *cfg = sim_self_config(node);
     dynamo_kv_req r = { .rid = st->next_rid++, .client = msg->from, .op = op,
                         .msg_id = sim_json_int(m, "msg_id", 0) };
+    int cl = request_level(cfg, m);
     r.key = dkv_field(m, "key");
     r.arg = dkv_field(m, op == DKV_CAS ? "to" : "value");
     r.from = op == DKV_CAS ? dkv_field(m, "from") : NULL;
-    if (!r.key || (op != DKV_READ && !r.arg) || (op == DKV_CAS && !r.from)) {
+    if (!r.key || cl < 0 || (op != DKV_READ && !r.arg) || (op == DKV_CAS && !r.from))
         reply(node, &r, "malformed request", 12, NULL);
+    else if (op == DKV_CAS && cfg->strict)      /* a read then a write is no cas: that needs Paxos */
+        reply(node, &r, "cas needs consensus (Cassandra's lightweight transactions)", 10, NULL);
+    if (r.answered) {
         free(r.key), free(r.arg), free(r.from);
         return;
     }
+    r.need_r = need(st, cfg, cl, true), r.need_w = need(st, cfg, cl, false);
     if (st->nreqs == st->capreqs) {
         st->capreqs = st->capreqs ? st->capreqs * 2 : 16;
         st->reqs = realloc(st->reqs, st->capreqs * sizeof(*st->reqs));
@@ -162,7 +228,6 @@ static dynamo_kv_req *find_req(dynamo_kv_state *st, uint64_t rid)
 /* get_ok and put_ok for one of our requests. */
 void dkv_reply(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m)
 {
-    const dynamo_kv_config *cfg = sim_self_config(node);
     dynamo_kv_req *r = find_req(st, (uint64_t)sim_json_int(m, "rid", 0));
     size_t idx = dkv_index(st, msg->from);
     if (!r || idx == SIZE_MAX) return;
@@ -174,9 +239,15 @@ void dkv_reply(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJ
         free(value);
         return;
     }
+    if (r->phase == FIX) {                                   /* a repair ack: the newest is there */
+        if (sim_json_int(m, "ts", -1) != r->best_ts || sim_json_int(m, "origin", -1) != r->best_origin) return;
+        r->fixing &= ~(UINT64_C(1) << idx);
+        if (!r->fixing && !r->answered) read_done(node, st, r);
+        return;
+    }
     if (sim_json_int(m, "ts", -1) != r->w_ts) return;
     r->seen |= UINT64_C(1) << idx;
-    if (!r->answered && seen_count(r) >= (int)cfg->w)
+    if (!r->answered && seen_count(r) >= r->need_w)
         reply(node, r, r->op == DKV_CAS ? "cas_ok" : "write_ok", 0, NULL);
 }
 
@@ -201,25 +272,39 @@ static void req_free(dynamo_kv_state *st, dynamo_kv_req *r)
     *r = st->reqs[--st->nreqs];
 }
 
+/* A read's timeout: answer with what we have (sloppy) or refuse (strict), then
+ * the asynchronous read repair. */
+static void read_timeout(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r)
+{
+    const dynamo_kv_config *cfg = sim_self_config(node);
+    if (!r->answered && cfg->strict) reply(node, r, "fewer than r replicas answered", 11, NULL);
+    if (!r->answered) {          /* too few replicas: our own copy, then our hints */
+        const dynamo_kv_entry *e = dkv_find(st, r->key);
+        for (size_t i = 0; !e && i < st->nhints; i++)
+            if (strcmp(st->hints[i].key, r->key) == 0) e = &st->hints[i];
+        uint64_t seen = r->seen;
+        r->seen &= ~(UINT64_C(1) << st->self_idx);
+        if (e) note_version(node, st, r, st->self_idx, e->value, e->ts, e->origin);
+        r->seen |= seen;
+        if (!r->answered && r->phase == DKV_READ) read_done(node, st, r);
+    }
+    read_repair(node, st, r);
+    if (r->phase == DKV_READ) req_free(st, r);
+}
+
 /* The request's timeout: answer with what we have, then repair or hand off. */
 void dkv_req_timer(sim_node *node, dynamo_kv_state *st, uint64_t arg)
 {
     const dynamo_kv_config *cfg = sim_self_config(node);
-    dynamo_kv_req *r = find_req(st, arg >> 1);
-    if (!r || (uint64_t)r->phase != (arg & 1)) return;
+    dynamo_kv_req *r = find_req(st, arg >> 2);
+    if (!r || (uint64_t)r->phase != (arg & 3)) return;
     if (r->phase == DKV_READ) {
-        if (!r->answered) {          /* too few replicas: our own copy, then our hints */
-            const dynamo_kv_entry *e = dkv_find(st, r->key);
-            for (size_t i = 0; !e && i < st->nhints; i++)
-                if (strcmp(st->hints[i].key, r->key) == 0) e = &st->hints[i];
-            uint64_t seen = r->seen;
-            r->seen &= ~(UINT64_C(1) << st->self_idx);
-            if (e) note_version(node, st, r, st->self_idx, e->value, e->ts, e->origin);
-            r->seen |= seen;
-            if (!r->answered && r->phase == DKV_READ) read_done(node, st, r);
-        }
-        read_repair(node, st, r);
-        if (r->phase == DKV_READ) req_free(st, r);
+        read_timeout(node, st, r);
+        return;
+    }
+    if (r->phase == FIX) {
+        if (!r->answered) reply(node, r, "read repair not acknowledged", 11, NULL);
+        req_free(st, r);
         return;
     }
     for (size_t i = 0; i < dkv_nrep(st, cfg); i++) {
@@ -227,6 +312,8 @@ void dkv_req_timer(sim_node *node, dynamo_kv_state *st, uint64_t arg)
         if (!(r->seen & (UINT64_C(1) << dkv_index(st, id))))
             dkv_hint_add(st, id, r->key, r->best, r->w_ts, (int64_t)sim_self(node));
     }
+    if (!r->answered && cfg->strict)             /* some replicas may have it: indefinite */
+        reply(node, r, "timeout: fewer than w acks", -1, NULL);
     if (!r->answered) reply(node, r, r->op == DKV_CAS ? "cas_ok" : "write_ok", 0, NULL);
     req_free(st, r);
 }
