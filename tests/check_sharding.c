@@ -94,6 +94,7 @@ static const char *const scenarios[] = {
     "scenarios/sharding/reshard_moves.lua", "scenarios/sharding/reshard_live.lua",
     "scenarios/sharding/scatter_gather.lua", "scenarios/sharding/ring_consistency.lua",
     "scenarios/sharding/join_cost.lua",     "scenarios/sharding/write_scaling.lua",
+    "scenarios/sharding/ring_lwt.lua",
 };
 static const char *const musts[] = {
     "check range on initials: A-G is the hot shard: ok",
@@ -104,6 +105,7 @@ static const char *const musts[] = {
     "check QUORUM/QUORUM (R + W > N) is linearizable: ok",
     "check the cross-shard join asks every shard, the co-located one a single shard: ok",
     "check 8 shards behind the router stop at its 5,000/s (4,500-5,010): ok",
+    "check QUORUM reads + Paxos cas/write (lwt = 1) are linearizable: ok",
 };
 
 START_TEST(test_scenario)
@@ -150,7 +152,7 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
-/* dynamo-kv's ring options: an unknown level, too many vnodes, a bad strict. */
+/* dynamo-kv's ring options: an unknown level, too many vnodes, a bad strict or lwt. */
 START_TEST(test_ring_bad_options)
 {
     const sim_system *sys = sim_system_find("dynamo-kv");
@@ -160,6 +162,7 @@ START_TEST(test_ring_bad_options)
         { "{\"consistency\":3}", "option 'consistency'" },
         { "{\"vnodes\":1001}", "option 'vnodes'" },
         { "{\"strict\":2}", "option 'strict'" },
+        { "{\"lwt\":2}", "option 'lwt'" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[256] = "";
@@ -247,6 +250,26 @@ START_TEST(test_sloppy_quorum_is_caught)
 }
 END_TEST
 
+/* Without lightweight transactions (lwt = 0) and with sloppy quorums (strict =
+ * 0, so cas is allowed and is a read then a write), the same run is not
+ * linearizable (seed 1, run_text's, fails). */
+START_TEST(test_cas_without_paxos_is_caught)
+{
+    FILE *f = fopen("scenarios/sharding/ring_lwt.lua", "r");
+    ck_assert(f != NULL);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = 0;
+    char *at = strstr(text, "strict = 1, lwt = 1,");
+    ck_assert(at != NULL);
+    memcpy(at, "strict = 0, lwt = 0,", 20);
+    cli_result r = run_text("/tmp/dsim-ring-nolwt.lua", text);
+    expect(&r, 1, "FAILED QUORUM reads + Paxos cas/write (lwt = 1) are linearizable: ", "cas without Paxos");
+    cli_free(&r);
+}
+END_TEST
+
 Suite *sharding_suite(void);
 Suite *sharding_suite(void)
 {
@@ -268,6 +291,7 @@ Suite *sharding_suite(void)
     tcase_add_test(faults, test_wrong_router_is_caught);
     tcase_add_test(faults, test_partial_reshard_refuses);
     tcase_add_test(faults, test_sloppy_quorum_is_caught);
+    tcase_add_test(faults, test_cas_without_paxos_is_caught);
     suite_add_tcase(s, faults);
     return s;
 }

@@ -12,7 +12,8 @@
  * else the option): how many of the n a read / write waits for (else r, w).
  * With strict = 1 quorums are strict: no ok without r replies / w acks (hints
  * are still kept and handed off, but never count), a read repairs the stale
- * replicas of its quorum before it answers, and cas is refused (error 10). Versions are (timestamp of
+ * replicas of its quorum before it answers, and cas is refused (error 10) unless
+ * lwt = 1: then cas and write are Paxos rounds (dynamo_kv_lwt.c). Versions are (timestamp of
  * the coordinator's clock, coordinator id); the later wins (last writer wins),
  * so a skewed clock can silently lose a write.
  *
@@ -190,10 +191,14 @@ static void load_disk(dynamo_kv_state *st, sim_disk *d)
         size_t len = 0;
         const char *v = sim_disk_read(d, k, &len);
         char text[2048];
-        if (strncmp(k, "d/", 2) != 0) continue;
+        if (strncmp(k, "d/", 2) != 0 && strncmp(k, "p/", 2) != 0) continue;
         SIM_ASSERT(v != NULL && len < sizeof(text));
         memcpy(text, v, len);
         text[len] = 0;
+        if (k[0] == 'p') {
+            dkv_lwt_load(st, k + 2, text);
+            continue;
+        }
         long long ts = 0, origin = 0;
         int used = 0;
         SIM_ASSERT(sscanf(text, "%lld %lld %n", &ts, &origin, &used) == 2);
@@ -262,6 +267,8 @@ static void receive(sim_node *node, void *state, const sim_msg *msg)
         dkv_on_hint_ok(st, msg, m);
     else if (strcmp(t, "get_ok") == 0 || strcmp(t, "put_ok") == 0) dkv_reply(node, st, msg, m);
     else if (strcmp(t, "sync") == 0 || strcmp(t, "sync_ok") == 0) dkv_on_sync(node, st, msg, m, t[4] == 0);
+    else if (!strcmp(t, "prepare") || !strcmp(t, "promise") || !strcmp(t, "accept") || !strcmp(t, "accepted"))
+        dkv_lwt_message(node, st, msg, m);
     else if (strcmp(t, "dump") == 0) dkv_on_dump(node, st, msg, m);
     cJSON_Delete(m);
     SIM_ASSERT(dynamo_kv_state_valid(st));
@@ -272,6 +279,7 @@ static void timer(sim_node *node, void *state, const char *name, uint64_t arg)
     const dynamo_kv_config *cfg = sim_self_config(node);
     dynamo_kv_state *st = state;
     if (strcmp(name, "request") == 0) dkv_req_timer(node, st, arg);
+    else if (strcmp(name, "lwt") == 0) dkv_lwt_timer(node, st, arg);
     else if (strcmp(name, "handoff") == 0) dkv_handoff(node, st), arm_loop(node, name, cfg->handoff_ns);
     else if (strcmp(name, "anti-entropy") == 0) dkv_anti_entropy(node, st), arm_loop(node, name, cfg->anti_entropy_ns);
     SIM_ASSERT(dynamo_kv_state_valid(st));
@@ -287,6 +295,7 @@ static void stop(sim_node *node, void *state)
     free(st->hints);
     shard_layout_free(&st->ring);
     dkv_reqs_free(st);
+    dkv_lwt_free(st);
 }
 
 static const sim_program program = { "dynamo-kv", sizeof(dynamo_kv_state), start, receive, timer, stop };
@@ -313,16 +322,17 @@ static int level_option(const cJSON *options, int *out, char *err, size_t errlen
 static int configure(const cJSON *options, void **config, char *err, size_t errlen)
 {
     static const char *const known[] = { "n", "r", "w", "request_timeout", "handoff_interval", "anti_entropy",
-                                         "read_repair", "vnodes", "consistency", "strict", NULL };
+                                         "read_repair", "vnodes", "consistency", "strict", "lwt", NULL };
     dynamo_kv_config c = { 3, 1, 1, 50 * SIM_NS_PER_MS, 100 * SIM_NS_PER_MS, 200 * SIM_NS_PER_MS, true,
-                           0, DYNAMO_KV_CL_DEFAULT, false };
-    int64_t rr = 1, strict = 0;
+                           0, DYNAMO_KV_CL_DEFAULT, false, false };
+    int64_t rr = 1, strict = 0, lwt = 0;
     int rc = sim_option_check_known(options, known, err, errlen);
     if (!rc) rc = sim_option_int(options, "n", 1, DYNAMO_KV_MAX_NODES, &c.n, err, errlen);
     if (!rc) rc = sim_option_int(options, "r", 1, c.n, &c.r, err, errlen);
     if (!rc) rc = sim_option_int(options, "w", 1, c.n, &c.w, err, errlen);
     if (!rc) rc = sim_option_int(options, "read_repair", 0, 1, &rr, err, errlen);
     if (!rc) rc = sim_option_int(options, "strict", 0, 1, &strict, err, errlen);
+    if (!rc) rc = sim_option_int(options, "lwt", 0, 1, &lwt, err, errlen);
     if (!rc) rc = sim_option_int(options, "vnodes", 0, SHARD_MAX_VNODES, &c.vnodes, err, errlen);
     if (!rc) rc = level_option(options, &c.consistency, err, errlen);
     if (!rc) rc = sim_option_duration(options, "request_timeout", &c.request_ns, err, errlen);
@@ -332,6 +342,7 @@ static int configure(const cJSON *options, void **config, char *err, size_t errl
     if (rc) return rc;
     c.read_repair = rr != 0;
     c.strict = strict != 0;
+    c.lwt = lwt != 0;
     dynamo_kv_config *out = malloc(sizeof(*out));
     if (!out) return SIM_ENOMEM;
     *out = c;

@@ -24,6 +24,7 @@ typedef struct dynamo_kv_config {
     int64_t vnodes;                /* 0: ring of nodes in id order; else consistent hashing, vnodes per node */
     int consistency;               /* the default level: DYNAMO_KV_CL_* (DEFAULT: r and w) */
     bool strict;                   /* strict quorums: no answer without r replies / w acks */
+    bool lwt;                      /* cas and write by Paxos among the key's replicas (dynamo_kv_lwt.c) */
 } dynamo_kv_config;
 
 /* Consistency levels (Cassandra's): a request's "consistency" field, or the
@@ -38,6 +39,7 @@ typedef struct dynamo_kv_entry {
 } dynamo_kv_entry;
 
 typedef struct dynamo_kv_req dynamo_kv_req;
+typedef struct dkv_promise { char *key; int64_t b, bo; } dkv_promise;   /* lwt: a key's promised ballot */
 
 typedef struct dynamo_kv_state {
     sim_node_id members[DYNAMO_KV_MAX_NODES];   /* the cluster, self included, by id */
@@ -49,6 +51,11 @@ typedef struct dynamo_kv_state {
     dynamo_kv_req *reqs;
     size_t nreqs, capreqs;
     uint64_t next_rid;
+    struct dkv_lwt *lwts;          /* lwt: this node's Paxos rounds as proposer */
+    size_t nlwts, caplwts;
+    dkv_promise *proms;            /* lwt: acceptor state, on disk as p/KEY */
+    size_t nproms, capproms;
+    int64_t lwt_round;             /* lwt: highest ballot or version seen */
     shard_layout ring;             /* vnodes > 0: members by index on a consistent-hashing ring */
 } dynamo_kv_state;
 

@@ -9,6 +9,8 @@
  * answered an older version (or none) is sent the newest. A cas is a read then
  * a write, not atomic: two sides of a partition can both "win" it.
  *
+ * With lwt = 1, cas and write are a Paxos round instead (dynamo_kv_lwt.c).
+ *
  * Strict (option strict = 1): no sloppy answers. A write without w acks at
  * its timeout answers error 0 (indefinite), a read without r replies error
  * 11; a read whose r replies disagree first sends the newest version to the
@@ -200,8 +202,12 @@ void dkv_client(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const c
     r.from = op == DKV_CAS ? dkv_field(m, "from") : NULL;
     if (!r.key || cl < 0 || (op != DKV_READ && !r.arg) || (op == DKV_CAS && !r.from))
         reply(node, &r, "malformed request", 12, NULL);
-    else if (op == DKV_CAS && cfg->strict)      /* a read then a write is no cas: that needs Paxos */
+    else if (op == DKV_CAS && cfg->strict && !cfg->lwt)   /* a read then a write is no cas: that needs Paxos */
         reply(node, &r, "cas needs consensus (Cassandra's lightweight transactions)", 10, NULL);
+    else if (op != DKV_READ && cfg->lwt) {      /* Paxos among the replicas: dynamo_kv_lwt.c */
+        dkv_lwt_start(node, st, msg, m, op, r.key, r.from, r.arg);
+        return;
+    }
     if (r.answered) {
         free(r.key), free(r.arg), free(r.from);
         return;

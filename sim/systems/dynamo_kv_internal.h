@@ -50,4 +50,13 @@ void dkv_req_timer(sim_node *node, dynamo_kv_state *st, uint64_t arg);
 void dkv_reqs_free(dynamo_kv_state *st);
 bool dkv_reqs_valid(const dynamo_kv_state *st);
 
+/* Lightweight transactions (dynamo_kv_lwt.c, option lwt = 1). */
+struct dkv_lwt *dkv_lwt_find(dynamo_kv_state *st, uint64_t rid);
+void dkv_lwt_start(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m, int op, char *key,
+                   char *from, char *arg);
+void dkv_lwt_timer(sim_node *node, dynamo_kv_state *st, uint64_t arg);
+void dkv_lwt_message(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m);
+void dkv_lwt_load(dynamo_kv_state *st, const char *key, const char *text);
+void dkv_lwt_free(dynamo_kv_state *st);
+
 #endif
