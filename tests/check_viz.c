@@ -324,12 +324,14 @@ START_TEST(test_bad_traces_refused)
 }
 END_TEST
 
+/* The benchmark runs and measures something; how fast is `dsim bench viz`'s
+ * business (README), never a test's: a timed assertion would fail on a busy or
+ * sanitized machine without anything being wrong. */
 START_TEST(test_bench_draws)
 {
     double fps = 0;
     ck_assert_int_eq(viz_bench_fps(200, 5000, &fps), 0);
-    fprintf(stderr, "viz bench: 200 nodes, 5000 messages in flight: %.0f fps\n", fps);
-    ck_assert_msg(fps >= 5, "%.1f fps", fps);
+    ck_assert_msg(fps > 0, "%.1f fps", fps);
     ck_assert_int_eq(viz_bench_fps(1, 10, &fps), SIM_EINVAL);
 }
 END_TEST
