@@ -407,11 +407,7 @@ static int broadcast_configure(const cJSON *options, void **config, char *err, s
         rc = SIM_EINVAL;
     }
     if (rc) return rc;
-    broadcast_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program broadcast_program = {

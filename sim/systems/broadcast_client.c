@@ -245,11 +245,7 @@ static int client_configure(const cJSON *options, void **config, char *err, size
     }
     if (rc) return rc;
     c.servers_cluster = (uint32_t)cluster;
-    client_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program client_program = {

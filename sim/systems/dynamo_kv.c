@@ -343,11 +343,7 @@ static int configure(const cJSON *options, void **config, char *err, size_t errl
     c.read_repair = rr != 0;
     c.strict = strict != 0;
     c.lwt = lwt != 0;
-    dynamo_kv_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 const sim_system sim_system_dynamo_kv = {

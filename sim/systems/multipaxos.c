@@ -166,11 +166,7 @@ static int mp_configure(const cJSON *options, void **config, char *err, size_t e
     if (!rc) rc = cons_option_choice(options, "bug", bugs, &bug, err, errlen);
     if (rc) return rc;
     c.bug = (multipaxos_bug)bug;
-    multipaxos_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program mp_program = {

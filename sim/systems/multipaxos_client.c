@@ -203,11 +203,7 @@ static int client_configure(const cJSON *options, void **config, char *err, size
     if (!rc) rc = sim_option_int(options, "servers_cluster", 0, UINT32_MAX - 1, &cluster, err, errlen);
     if (rc) return rc;
     c.servers_cluster = (uint32_t)cluster;
-    client_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program client_program = {

@@ -365,11 +365,7 @@ static int paxos_configure(const cJSON *options, void **config, char *err, size_
     if (rc) return rc;
     c.backoff = (paxos_backoff)backoff;
     c.bug = (paxos_bug)bug;
-    paxos_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program paxos_program = {

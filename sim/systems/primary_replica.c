@@ -322,11 +322,7 @@ static int pr_configure(const cJSON *options, void **config, char *err, size_t e
     c.mode = (pr_mode)mode;
     c.auto_failover = failover == 1;
     c.reads_at_primary = read == 1;
-    pr_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program pr_program = {

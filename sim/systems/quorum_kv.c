@@ -357,11 +357,7 @@ static int configure(const cJSON *options, void **config, char *err, size_t errl
         rc = SIM_EINVAL;
     }
     if (rc) return rc;
-    quorum_kv_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 const sim_system sim_system_quorum_kv = {

@@ -313,11 +313,7 @@ static int configure(const cJSON *options, void **config, char *err, size_t errl
     if (!rc) rc = sim_option_int(options, "shards", 1, SHARD_MAX_NODES, &c.shards, err, errlen);
     if (!rc) rc = sim_option_int(options, "vnodes", 1, SHARD_MAX_VNODES, &c.vnodes, err, errlen);
     if (rc) return rc;
-    shard_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 const sim_system sim_system_shard_kv = {

@@ -5,6 +5,7 @@
 #include "sim/systems/system.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/units.h"
@@ -104,4 +105,13 @@ int sim_option_int(const cJSON *options, const char *key, int64_t min, int64_t m
     snprintf(err, errlen, "option '%s' must be an integer in %lld..%lld", key, (long long)min,
              (long long)max);
     return SIM_EINVAL;
+}
+
+int sim_config_copy(const void *parsed, size_t bytes, void **config)
+{
+    void *copy = malloc(bytes ? bytes : 1);
+    if (!copy) return SIM_ENOMEM;
+    memcpy(copy, parsed, bytes);
+    *config = copy;
+    return 0;
 }

@@ -29,6 +29,10 @@ const sim_system *sim_system_at(size_t i);
 /* The other nodes of the caller's cluster that run the same program, in id order. */
 size_t sim_cluster_peers(sim_node *node, sim_node_id *out, size_t max);
 
+/* The end of every configure(): a heap copy of the parsed config (freed by the
+ * system's release, usually free) in *config; 0 or SIM_ENOMEM. */
+int sim_config_copy(const void *parsed, size_t bytes, void **config);
+
 /* Helpers for configure(): each returns 0, or SIM_EINVAL with a message in err. */
 int sim_option_check_known(const cJSON *options, const char *const *known, char *err, size_t errlen);
 int sim_option_duration(const cJSON *options, const char *key, int64_t *out_ns, char *err, size_t errlen);

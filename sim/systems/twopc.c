@@ -303,11 +303,7 @@ static int twopc_configure(const cJSON *options, void **config, char *err, size_
     if (!rc) rc = cons_option_choice(options, "bug", bugs, &bug, err, errlen);
     if (rc) return rc;
     c.bug = (twopc_bug)bug;
-    twopc_config *out = malloc(sizeof(*out));
-    if (!out) return SIM_ENOMEM;
-    *out = c;
-    *config = out;
-    return 0;
+    return sim_config_copy(&c, sizeof(c), config);
 }
 
 static const sim_program twopc_program = {
