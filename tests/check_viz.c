@@ -210,28 +210,6 @@ END_TEST
 
 /* ---- window (under Xvfb) --------------------------------------------------------------------- */
 
-typedef struct state_line {
-    long long t;
-    size_t applied, records, hand;
-    int paused;
-    char nodes[200];
-} state_line;
-
-/* The k-th "viz-state" line of out. */
-static state_line state_at(const char *out, int k)
-{
-    state_line s;
-    memset(&s, 0, sizeof(s));
-    const char *p = out;
-    for (int i = 0; i <= k; i++, p++) {
-        p = strstr(p, "viz-state ");
-        ck_assert_msg(p != NULL, "no state line %d in:\n%s", k, out);
-    }
-    int n = sscanf(p - 1, "viz-state t=%lld applied=%zu records=%zu paused=%d view=%*s hand=%zu hover=%*s nodes=%199s",
-                   &s.t, &s.applied, &s.records, &s.paused, &s.hand, s.nodes);
-    ck_assert_int_eq(n, 6);
-    return s;
-}
 
 START_TEST(test_window_scripted)
 {

@@ -48,4 +48,31 @@ static inline char *run(const char *cmd, char hash[17])
     return out;
 }
 
+typedef struct state_line {
+    long long t;
+    size_t applied, records, hand, shown, branches;
+    long prefix;
+    int paused;
+    char nodes[200];
+} state_line;
+
+/* The k-th "viz-state" line (DSIM_VIZ_SCRIPT's `dump`) of out. */
+static inline state_line state_at(const char *out, int k)
+{
+    state_line s;
+    memset(&s, 0, sizeof(s));
+    const char *p = out;
+    for (int i = 0; i <= k; i++, p++) {
+        p = strstr(p, "viz-state ");
+        ck_assert_msg(p != NULL, "no state line %d in:\n%s", k, out);
+    }
+    int n = sscanf(p - 1, "viz-state t=%lld applied=%zu records=%zu paused=%d view=%*s hand=%zu hover=%*s nodes=%199s",
+                   &s.t, &s.applied, &s.records, &s.paused, &s.hand, s.nodes);
+    ck_assert_int_eq(n, 6);
+    const char *b = strstr(p, " branch=");
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(sscanf(b, " branch=%zu/%zu prefix=%ld", &s.shown, &s.branches, &s.prefix), 3);
+    return s;
+}
+
 #endif
