@@ -86,25 +86,26 @@ static void put_symbol(out_buf *o, int sym)
     else put_code(o, 0xc0u + (uint32_t)(sym - 280), 8);
 }
 
-static const uint16_t len_base[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
+/* DEFLATE's length and distance codes (RFC 1951, 3.2.5), shared with png_read.c. */
+const uint16_t viz_deflate_len_base[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
                                        35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258 };
-static const uint8_t len_extra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+const uint8_t viz_deflate_len_extra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
                                        2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0 };
-static const uint16_t dist_base[30] = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
+const uint16_t viz_deflate_dist_base[30] = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
                                         193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
                                         6145, 8193, 12289, 16385, 24577 };
-static const uint8_t dist_extra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+const uint8_t viz_deflate_dist_extra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
                                         6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13 };
 
 static void put_match(out_buf *o, int len, int dist)
 {
     int l = 28, d = 29;
-    while (len_base[l] > len) l--;
+    while (viz_deflate_len_base[l] > len) l--;
     put_symbol(o, 257 + l);
-    put_bits(o, (uint32_t)(len - len_base[l]), len_extra[l]);
-    while (dist_base[d] > dist) d--;
+    put_bits(o, (uint32_t)(len - viz_deflate_len_base[l]), viz_deflate_len_extra[l]);
+    while (viz_deflate_dist_base[d] > dist) d--;
     put_code(o, (uint32_t)d, 5);
-    put_bits(o, (uint32_t)(dist - dist_base[d]), dist_extra[d]);
+    put_bits(o, (uint32_t)(dist - viz_deflate_dist_base[d]), viz_deflate_dist_extra[d]);
 }
 
 #define WINDOW 32768

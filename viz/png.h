@@ -29,4 +29,11 @@ int viz_png_read(const char *path, uint8_t **rgb, int *w, int *h);
 /* CRC-32 as PNG and zlib define it, continued from crc (0 to start). */
 uint32_t viz_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
+/* DEFLATE's length and distance code tables (RFC 1951, 3.2.5), for the writer
+ * and the reader alike. */
+extern const uint16_t viz_deflate_len_base[29];
+extern const uint8_t viz_deflate_len_extra[29];
+extern const uint16_t viz_deflate_dist_base[30];
+extern const uint8_t viz_deflate_dist_extra[30];
+
 #endif

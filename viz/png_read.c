@@ -43,15 +43,6 @@ static int fixed_symbol(in_bits *b, int *sym)
     return SIM_EINVAL;
 }
 
-static const uint16_t len_base[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                       35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258 };
-static const uint8_t len_extra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                       2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0 };
-static const uint16_t dist_base[30] = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129,
-                                        193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
-                                        6145, 8193, 12289, 16385, 24577 };
-static const uint8_t dist_extra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
-                                        6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13 };
 
 static int fixed_block(in_bits *b, uint8_t *out, size_t cap, size_t *n)
 {
@@ -65,13 +56,13 @@ static int fixed_block(in_bits *b, uint8_t *out, size_t cap, size_t *n)
             continue;
         }
         if (sym == 256) return 0;
-        if (sym > 285 || get_bits(b, len_extra[sym - 257], &extra)) return SIM_EINVAL;
-        size_t len = len_base[sym - 257] + extra;
+        if (sym > 285 || get_bits(b, viz_deflate_len_extra[sym - 257], &extra)) return SIM_EINVAL;
+        size_t len = viz_deflate_len_base[sym - 257] + extra;
         uint32_t rev = 0;
         if (get_bits(b, 5, &dcode)) return SIM_EINVAL;
         for (int i = 0; i < 5; i++) rev |= ((dcode >> i) & 1u) << (4 - i);
-        if (rev > 29 || get_bits(b, dist_extra[rev], &extra)) return SIM_EINVAL;
-        size_t dist = dist_base[rev] + extra;
+        if (rev > 29 || get_bits(b, viz_deflate_dist_extra[rev], &extra)) return SIM_EINVAL;
+        size_t dist = viz_deflate_dist_base[rev] + extra;
         if (dist > *n || *n + len > cap) return SIM_EINVAL;
         for (size_t i = 0; i < len; i++, (*n)++) out[*n] = out[*n - dist];
     }
