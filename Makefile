@@ -30,8 +30,8 @@ CFLAGS_ALL = $(WARN) $(OPT) -ffp-contract=off -D_POSIX_C_SOURCE=200809L -MMD -MP
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-SIM_SRC  := $(wildcard sim/*.c sim/systems/*.c sim/check/*.c)
-HOST_SRC := $(wildcard lua/*.c)
+SIM_SRC  := $(wildcard sim/*.c sim/check/*.c sim/harness/*.c sim/systems/*.c sim/systems/*/*.c)
+HOST_SRC := $(wildcard lua/*/*.c)
 VIZ_SRC  := $(wildcard viz/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
 SUITES   := $(sort $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,$(TEST_SRC))))
@@ -41,7 +41,7 @@ HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/%.o)
 VIZ_OBJ  := $(VIZ_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # The host program minus its main(), linked into the test binary too.
-HOST_LIB_OBJ := $(filter-out $(BUILD)/lua/main.o,$(HOST_OBJ))
+HOST_LIB_OBJ := $(filter-out $(BUILD)/lua/cli/main.o,$(HOST_OBJ))
 
 DSIM_BIN := $(BUILD)/dsim
 TEST_BIN := $(BUILD)/tests/check_all

@@ -1,5 +1,5 @@
 /*
- * Tests of the echo and broadcast systems (sim/systems/echo.c, broadcast.c,
+ * Tests of the echo and broadcast systems (sim/systems/echo/echo.c, broadcast.c,
  * broadcast_client.c) and of the broadcast checker (broadcast_check.c).
  *
  * The broadcast runs are the Maelstrom setting: five servers n1..n5 and one
@@ -15,8 +15,8 @@
 
 #include "sim/msg.h"
 #include "sim/sim.h"
-#include "sim/systems/broadcast.h"
-#include "sim/systems/broadcast_check.h"
+#include "sim/systems/broadcast/broadcast.h"
+#include "sim/systems/broadcast/broadcast_check.h"
 #include "sim/systems/system.h"
 #include "sim/trace.h"
 

@@ -1,7 +1,7 @@
 /*
- * Tests of the consensus systems (sim/systems/paxos.c, multipaxos*.c, twopc*.c),
+ * Tests of the consensus systems (sim/systems/paxos/paxos.c, multipaxos*.c, twopc*.c),
  * their invariant checker (consensus_check.c) and their built-in scenarios
- * (lua/builtin_paxos.c, builtin_multipaxos.c, builtin_twopc.c, builtin_flp.c).
+ * (lua/builtins/builtin_paxos.c, builtin_multipaxos.c, builtin_twopc.c, builtin_flp.c).
  *
  * Built-in scenarios run in-process exactly as `dsim run NAME --seed N` runs
  * them (same set-up, same final checks at the same instant), so a seed's trace
@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/builtin.h"
-#include "lua/host.h"
-#include "sim/systems/consensus_world.h"
-#include "sim/systems/multipaxos.h"
-#include "sim/systems/paxos.h"
-#include "sim/systems/twopc.h"
+#include "lua/builtins/builtin.h"
+#include "lua/cli/host.h"
+#include "sim/harness/consensus_world.h"
+#include "sim/systems/multipaxos/multipaxos.h"
+#include "sim/systems/paxos/paxos.h"
+#include "sim/systems/twopc/twopc.h"
 #include "sim/trace.h"
 #include "tests/cli.h"
 
@@ -61,7 +61,7 @@ static void finish_now(sim *s, void *ctx)
     fclose(null);
 }
 
-/* As lua/cmd_run.c runs a built-in: set-up, the final checks scheduled at the end. */
+/* As lua/cli/cmd_run.c runs a built-in: set-up, the final checks scheduled at the end. */
 static void run_builtin(const char *name, uint64_t seed, inspect_fn inspect, void *ctx, outcome *out)
 {
     char seed_text[32];

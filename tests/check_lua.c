@@ -20,8 +20,8 @@
 
 #include <cJSON.h>
 
-#include "lua/lbench.h"
-#include "lua/lrt.h"
+#include "lua/bench/lbench.h"
+#include "lua/binding/lrt.h"
 #include "sim/msg.h"
 
 typedef struct result {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lua/bench_hold.h"
+#include "lua/bench/bench_hold.h"
 #include "sim/errors.h"
 #include "sim/queue.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/systems/shard_kv.h"
+#include "sim/systems/shard_kv/shard_kv.h"
 #include "sim/systems/system.h"
 #include "tests/cli.h"
 

@@ -1,5 +1,5 @@
 /*
- * Seed sweeps (lua/sweep.h): `dsim sweep` over the built-in broadcast scenario as a
+ * Seed sweeps (lua/sweep/sweep.h): `dsim sweep` over the built-in broadcast scenario as a
  * user runs it ($DSIM, default ./dsim): all seeds pass; with --loss 1 every seed
  * fails and each printed reproduce command reproduces the failure and its trace
  * hash; shards merged equal the whole sweep; a hung child is killed at --timeout;
@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "lua/sweep.h"
+#include "lua/sweep/sweep.h"
 #include "sim/sim.h"
 #include "tests/cli.h"
 

@@ -17,7 +17,7 @@
 #ifndef VIZ_APP_H
 #define VIZ_APP_H
 
-#include "lua/host.h"
+#include "lua/cli/host.h"
 #include "viz/gfx.h"
 #include "viz/model.h"
 #include "viz/viz.h"

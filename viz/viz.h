@@ -1,5 +1,5 @@
 /*
- * The viewer's public face beyond lua/host.h (which declares viz_drive and
+ * The viewer's public face beyond lua/cli/host.h (which declares viz_drive and
  * viz_replay): the drawing benchmark that `dsim bench` reports.
  *
  * The viewer is linked into dsim but costs nothing without --viz, --frames or

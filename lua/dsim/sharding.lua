@@ -15,7 +15,7 @@
 --                                   router), else to a random server; every
 --                                   reply and its latency are kept on the op.
 --
--- The hash and layouts must agree with sim/systems/shard_map.c bit for bit: a
+-- The hash and layouts must agree with sim/systems/shard_kv/shard_map.c bit for bit: a
 -- client routing with them sees every request served where it sent it (the
 -- scenarios check the nodes' forwarded counts are 0).
 local dsim = ...

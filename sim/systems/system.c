@@ -1,6 +1,7 @@
 /*
  * The system registry and the option helpers that every system's configure uses.
- * Add a system by declaring its sim_system in its own file and listing it here.
+ * Add a system by declaring its sim_system in its own folder and one line in
+ * systems.def.
  */
 #include "sim/systems/system.h"
 
@@ -10,39 +11,29 @@
 
 #include "sim/units.h"
 
-extern const sim_system sim_system_broadcast;
-extern const sim_system sim_system_broadcast_client;
-extern const sim_system sim_system_dynamo_kv;
-extern const sim_system sim_system_echo;
-extern const sim_system sim_system_multi_primary;
-extern const sim_system sim_system_multipaxos;
-extern const sim_system sim_system_multipaxos_client;
-extern const sim_system sim_system_paxos;
-extern const sim_system sim_system_primary_replica;
-extern const sim_system sim_system_quorum_kv;
-extern const sim_system sim_system_shard_kv;
-extern const sim_system sim_system_twopc;
+#define SYSTEM(x) extern const sim_system sim_system_##x;
+#include "sim/systems/systems.def"
+#undef SYSTEM
 
-/* In name order. */
+/* In name order (systems.def keeps them so). */
 static const sim_system *const systems[] = {
-    &sim_system_broadcast,
-    &sim_system_broadcast_client,
-    &sim_system_dynamo_kv,
-    &sim_system_echo,
-    &sim_system_multi_primary,
-    &sim_system_multipaxos,
-    &sim_system_multipaxos_client,
-    &sim_system_paxos,
-    &sim_system_primary_replica,
-    &sim_system_quorum_kv,
-    &sim_system_shard_kv,
-    &sim_system_twopc,
+#define SYSTEM(x) &sim_system_##x,
+#include "sim/systems/systems.def"
+#undef SYSTEM
 };
 
 const sim_system *sim_system_find(const char *name)
 {
     for (size_t i = 0; name && i < sizeof(systems) / sizeof(systems[0]); i++)
         if (strcmp(systems[i]->name, name) == 0) return systems[i];
+    return NULL;
+}
+
+const sim_system *sim_system_of_node(const sim *s, sim_node_id id)
+{
+    const sim_program *p = sim_node_program(s, id);
+    for (size_t i = 0; p && i < sizeof(systems) / sizeof(systems[0]); i++)
+        if (systems[i]->program == p) return systems[i];
     return NULL;
 }
 

@@ -20,9 +20,16 @@ typedef struct sim_system {
      * duration like \"100ms\"" into err. */
     int (*configure)(const cJSON *options, void **config, char *err, size_t errlen);
     void (*release)(void *config);
+    /* What a scenario reads as a node's `.state` (Lua: h.state): a new JSON object
+     * describing the node's volatile state (roles, logs, values; whatever its
+     * checks and chapter talk about), or NULL when the node has none (down).
+     * The caller frees it. Optional: NULL means `.state` is nil. */
+    cJSON *(*state_json)(const sim *s, sim_node_id id);
 } sim_system;
 
 const sim_system *sim_system_find(const char *name);
+/* The system whose program a node runs, or NULL (a Lua node, a harness program). */
+const sim_system *sim_system_of_node(const sim *s, sim_node_id id);
 /* The i-th system in name order; NULL past the end. */
 const sim_system *sim_system_at(size_t i);
 

@@ -1,0 +1,300 @@
+/*
+ * The sandbox: the global environment that scenario and node code see. Node code
+ * is untrusted (labs are graded by running it), so the environment has no io, no
+ * os, no debug, no package, no loadfile/dofile, no string.dump, text chunks only,
+ * no finalizers; every refused name raises an error that says why, at the line
+ * that used it. What stays is pure computation (base, string, table, math, utf8,
+ * coroutine), made deterministic by ldet.c, and `require` of lrequire.c.
+ * Nothing may observe the garbage collector (no finalizers, weak tables or
+ * memory counts): when it runs is deterministic for one process but not across
+ * processes, since Lua's hash layout, and so its rehash points, follow the
+ * per-process string hash seed.
+ *
+ * The state's own global table *is* the sandbox (the unsafe libraries are never
+ * opened), so load() and every chunk default to it and no reference to a real
+ * `io` or `os` exists anywhere in the state.
+ *
+ * Catching: pcall, xpcall and coroutine.resume re-raise when the run was killed
+ * by a limit or aborted by a failed assertion (lrt.c), so user code cannot catch
+ * its way past the instruction budget or the memory cap.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lua/binding/lrt.h"
+
+/* ---- refused names ---- */
+
+static const char *why_refused(const char *lib, const char *key)
+{
+    if (strcmp(lib, "os") == 0) {
+        if (!strcmp(key, "time") || !strcmp(key, "clock") || !strcmp(key, "date") || !strcmp(key, "difftime"))
+            return "a run has no wall clock: use self:now() in a node, dsim.now() in a scenario";
+        if (!strcmp(key, "getenv")) return "a run must not depend on the environment";
+        return "no process or file access";
+    }
+    if (strcmp(lib, "io") == 0) return "no file access: use print or self:log";
+    if (strcmp(lib, "debug") == 0) return "it can break the sandbox";
+    return "use require for the lua/dsim helpers and the files in the scenario's folder";
+}
+
+static int refused_index(lua_State *L)
+{
+    const char *lib = lua_tostring(L, lua_upvalueindex(1));
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    return luaL_error(L, "%s.%s is not available in the dsim sandbox (%s)", lib, key, why_refused(lib, key));
+}
+
+static int refused_newindex(lua_State *L)
+{
+    return luaL_error(L, "%s is read-only in the dsim sandbox", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static void refused_lib(lua_State *L, const char *name)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, refused_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, refused_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setglobal(L, name);
+}
+
+static int refused_function(lua_State *L)
+{
+    return luaL_error(L, "%s is not available in the dsim sandbox (%s)", lua_tostring(L, lua_upvalueindex(1)),
+                      lua_tostring(L, lua_upvalueindex(2)));
+}
+
+static void refuse(lua_State *L, int table, const char *field, const char *name, const char *why)
+{
+    lua_pushstring(L, name);
+    lua_pushstring(L, why);
+    lua_pushcclosure(L, refused_function, 2);
+    lua_setfield(L, table, field);
+}
+
+/* ---- base functions ---- */
+
+static int l_print(lua_State *L)
+{
+    lrt *rt = lrt_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (rt->ctx == LRT_CTX_NODE && rt->node) {
+        luaL_addstring(&b, sim_self_name(rt->node));
+        luaL_addstring(&b, ": ");
+    }
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, '\t');
+        lrt_tostring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    size_t len;
+    const char *text = lua_tolstring(L, -1, &len);
+    fwrite(text, 1, len, stdout);
+    return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lrt_tostring(L, 1, NULL);
+    return 1;
+}
+
+static int l_load(lua_State *L)
+{
+    const char *mode = luaL_optstring(L, 3, "t");
+    if (strcmp(mode, "t") != 0)
+        return luaL_argerror(L, 3, "only text chunks (mode 't') are allowed in the dsim sandbox");
+    int n = lua_gettop(L);
+    if (n < 3) lua_settop(L, n = 3);
+    lua_pushstring(L, "t");
+    lua_replace(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));      /* the original load */
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Only "collect": the amount of memory in use ("count") and anything tied to
+ * when the collector runs can differ between two processes (a table's rehash
+ * point depends on where string keys hash to), so a run must not see them. */
+static int l_collectgarbage(lua_State *L)
+{
+    const char *opt = luaL_optstring(L, 1, "collect");
+    if (strcmp(opt, "collect") == 0) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        lua_pushinteger(L, 0);
+        return 1;
+    }
+    return luaL_argerror(L, 1, lua_pushfstring(L, "collectgarbage(\"%s\") is not available in the dsim "
+                                                  "sandbox (only \"collect\")", opt));
+}
+
+/* No finalizers and no weak tables: both depend on when the collector runs,
+ * which is not part of a run's determinism contract. */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_getfield(L, 2, "__gc");
+        lua_getfield(L, 2, "__mode");
+        if (!lua_isnil(L, -2))
+            return luaL_argerror(L, 2, "__gc is not available in the dsim sandbox (finalizers run at "
+                                       "unpredictable points)");
+        if (!lua_isnil(L, -1))
+            return luaL_argerror(L, 2, "__mode is not available in the dsim sandbox (what a weak table "
+                                       "holds depends on when the collector runs)");
+        lua_pop(L, 2);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* Re-raises a limit or an abort that a pcall/xpcall/resume just caught. */
+static void reraise_if_killed(lua_State *L, int status, int err_idx)
+{
+    lrt *rt = lrt_of(L);
+    if (rt->killed) {
+        lua_pushstring(L, rt->kill_msg);
+        lua_error(L);
+    }
+    if (status != LUA_OK && status != LUA_YIELD && lrt_is_abort(L, err_idx)) lrt_raise_abort(L);
+}
+
+static int finish_pcall(lua_State *L, int status, lua_KContext extra)
+{
+    if (status != LUA_OK && status != LUA_YIELD) {
+        reraise_if_killed(L, status, -1);
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    reraise_if_killed(L, LUA_OK, 0);
+    return lua_gettop(L) - (int)extra;
+}
+
+static int l_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, finish_pcall);
+    return finish_pcall(L, status, 0);
+}
+
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2);
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finish_pcall);
+    return finish_pcall(L, status, 2);
+}
+
+static int l_resume(lua_State *L)
+{
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    reraise_if_killed(L, lua_toboolean(L, 1) ? LUA_OK : LUA_ERRRUN, 2);
+    return lua_gettop(L);
+}
+
+/* ---- string ---- */
+
+static int l_format(lua_State *L)
+{
+    size_t flen;
+    const char *f = luaL_checklstring(L, 1, &flen);
+    int arg = 1;
+    for (size_t i = 0; i < flen; i++) {
+        if (f[i] != '%') continue;
+        if (++i < flen && f[i] == '%') continue;
+        while (i < flen && strchr("-+ #0123456789.", f[i])) i++;
+        if (i >= flen) break;
+        arg++;
+        if (f[i] == 'p') return luaL_error(L, "string.format: '%%p' is not available in the dsim sandbox "
+                                              "(it prints an address)");
+        if (f[i] == 's' && arg <= lua_gettop(L)) {
+            lrt_tostring(L, arg, NULL);
+            lua_replace(L, arg);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* Wraps table[field] (a function) in a C closure that gets it as upvalue 1. */
+static void wrap(lua_State *L, int table, const char *field, lua_CFunction fn)
+{
+    lua_getfield(L, table, field);
+    lua_pushcclosure(L, fn, 1);
+    lua_setfield(L, table, field);
+}
+
+static void open_libs(lua_State *L)
+{
+    static const luaL_Reg libs[] = {
+        { LUA_GNAME, luaopen_base },          { LUA_STRLIBNAME, luaopen_string },
+        { LUA_TABLIBNAME, luaopen_table },    { LUA_MATHLIBNAME, luaopen_math },
+        { LUA_UTF8LIBNAME, luaopen_utf8 },    { LUA_COLIBNAME, luaopen_coroutine },
+        { NULL, NULL },
+    };
+    for (const luaL_Reg *lib = libs; lib->name; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+}
+
+int lrt_open_sandbox(lua_State *L)
+{
+    open_libs(L);
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    static const luaL_Reg base[] = {
+        { "print", l_print }, { "tostring", l_tostring }, { "collectgarbage", l_collectgarbage },
+        { "pcall", l_pcall }, { "xpcall", l_xpcall }, { NULL, NULL },
+    };
+    luaL_setfuncs(L, base, 0);
+    wrap(L, g, "load", l_load);
+    wrap(L, g, "setmetatable", l_setmetatable);
+    refuse(L, g, "dofile", "dofile", "use require for files in the scenario's folder");
+    refuse(L, g, "loadfile", "loadfile", "use require for files in the scenario's folder");
+    lua_pushnil(L);
+    lua_setfield(L, g, "warn");
+    refused_lib(L, "io");
+    refused_lib(L, "os");
+    refused_lib(L, "debug");
+    refused_lib(L, "package");
+    lua_getglobal(L, LUA_STRLIBNAME);
+    int str = lua_gettop(L);
+    refuse(L, str, "dump", "string.dump", "binary chunks are not allowed");
+    wrap(L, str, "format", l_format);
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);                    /* the string metatable: hide it */
+    lua_pushliteral(L, "string");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 3);
+    lua_getglobal(L, LUA_COLIBNAME);
+    wrap(L, lua_gettop(L), "resume", l_resume);
+    lua_pop(L, 2);
+    return 0;
+}

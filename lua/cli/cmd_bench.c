@@ -1,0 +1,135 @@
+/*
+ * `dsim bench`: the performance figures, one JSON object a line on stdout.
+ *   dsim bench hold --pending N [--events M]
+ *   dsim bench random-msgs --nodes N --time SECONDS
+ *   dsim bench lua-msgs --nodes N --time SECONDS
+ *   dsim bench viz      (200 nodes, 5,000 messages in flight, software renderer)
+ *   dsim bench lincheck [DIR]   (the Jepsen histories with known verdicts)
+ *   dsim bench all
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/bench/bench.h"
+#include "lua/bench/bench_hold.h"
+#include "lua/cli/commands.h"
+#include "lua/bench/lbench.h"
+#include "viz/viz.h"
+
+static int parse_count(const char *flag, const char *text, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*text && *text != '-' && !*end && v >= 1 && v <= max) {
+        *out = v;
+        return 0;
+    }
+    return dsim_usage_error("bench: %s: expected an integer from 1 to %" PRIu64 ", got '%s'", flag, max, text);
+}
+
+static int parse_seconds(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (*text && !*end && v > 0 && v <= 1e6) {
+        *out = v;
+        return 0;
+    }
+    return dsim_usage_error("bench: --time: expected a number of simulated seconds > 0, got '%s'", text);
+}
+
+static int run_hold(uint64_t pending, uint64_t events)
+{
+    sim_bench_hold_result r;
+    if (sim_bench_hold(pending, events, &r) != 0) return dsim_usage_error("bench hold: out of memory");
+    printf("{\"bench\":\"hold\",\"pending\":%" PRIu64 ",\"events\":%" PRIu64 ",\"seconds\":%.3f,"
+           "\"events_per_s\":%.0f,\"peak_rss_bytes\":%" PRIu64 "}\n",
+           r.pending, r.events, r.seconds, r.events_per_s, r.peak_rss_bytes);
+    fflush(stdout);
+    return 0;
+}
+
+static int run_msgs(uint64_t nodes, double seconds)
+{
+    sim_bench_msgs_result r;
+    if (sim_bench_random_msgs(nodes, seconds, &r) != 0) return dsim_usage_error("bench random-msgs: out of memory");
+    printf("{\"bench\":\"random-msgs\",\"nodes\":%" PRIu64 ",\"sim_seconds\":%g,\"messages\":%" PRIu64
+           ",\"seconds\":%.3f,\"messages_per_s\":%.0f,\"startup_seconds\":%.3f,"
+           "\"peak_rss_bytes\":%" PRIu64 ",\"rss_bytes_per_node\":%" PRIu64 "}\n",
+           r.nodes, r.sim_seconds, r.messages, r.seconds, r.messages_per_s, r.startup_seconds,
+           r.peak_rss_bytes, r.rss_bytes_per_node);
+    fflush(stdout);
+    return 0;
+}
+
+static int run_lua_msgs(uint64_t nodes, double seconds)
+{
+    double lua_rate, c_rate, receive_rate;
+    if (sim_bench_lua_msgs(nodes, seconds, &lua_rate, &c_rate) != 0 ||
+        sim_bench_lua_receive(nodes, seconds, &receive_rate) != 0)
+        return dsim_usage_error("bench lua-msgs: the Lua benchmark failed");
+    printf("{\"bench\":\"lua-msgs\",\"nodes\":%" PRIu64 ",\"sim_seconds\":%g,"
+           "\"lua_receive_messages_per_s\":%.0f,\"lua_messages_per_s\":%.0f,"
+           "\"c_messages_per_s\":%.0f,\"c_to_lua_cost_ratio\":%.2f}\n",
+           nodes, seconds, receive_rate, lua_rate, c_rate, lua_rate > 0 ? c_rate / lua_rate : 0);
+    fflush(stdout);
+    return 0;
+}
+
+static int run_viz(void)
+{
+    double fps;
+    if (viz_bench_fps(200, 5000, &fps) != 0) return dsim_usage_error("bench viz: %s", viz_last_error());
+    printf("{\"bench\":\"viz\",\"nodes\":200,\"messages_in_flight\":5000,\"frames_per_s\":%.1f}\n", fps);
+    fflush(stdout);
+    return 0;
+}
+
+static int bench_all(void)
+{
+    static const uint64_t pendings[] = { 1000, 100000, 1000000 };
+    for (int i = 0; i < 3; i++)
+        if (run_hold(pendings[i], 20000000)) return DSIM_EXIT_USAGE;
+    static const struct { uint64_t nodes; double seconds; } msgs[] = {
+        { 1000, 2000 }, { 100000, 20 }, { 1000000, 4 },
+    };
+    for (int i = 0; i < 3; i++)
+        if (run_msgs(msgs[i].nodes, msgs[i].seconds)) return DSIM_EXIT_USAGE;
+    if (run_lua_msgs(1000, 1000)) return DSIM_EXIT_USAGE;
+    if (dsim_bench_lincheck(NULL) != 0) return DSIM_EXIT_USAGE;
+    return run_viz() ? DSIM_EXIT_USAGE : 0;
+}
+
+int dsim_cmd_bench(int argc, char **argv)
+{
+    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz, lincheck or all (see 'dsim help')");
+    const char *which = argv[0];
+    if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
+    if (strcmp(which, "viz") == 0) return argc == 1 ? run_viz() : dsim_usage_error("bench viz: takes no flags");
+    if (strcmp(which, "lincheck") == 0)
+        return argc <= 2 ? dsim_bench_lincheck(argc == 2 ? argv[1] : NULL)
+                         : dsim_usage_error("bench lincheck: takes at most a directory");
+    bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
+    bool msgs = lua || strcmp(which, "random-msgs") == 0;
+    if (!hold && !msgs)
+        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, lincheck, all)", which);
+    uint64_t pending = 0, events = 10000000, nodes = 0;
+    double seconds = 0;
+    for (int i = 1; i < argc; i += 2) {
+        const char *flag = argv[i];
+        if (i + 1 >= argc) return dsim_usage_error("bench: %s: missing value", flag);
+        int rc;
+        if (hold && strcmp(flag, "--pending") == 0) rc = parse_count(flag, argv[i + 1], 100000000, &pending);
+        else if (hold && strcmp(flag, "--events") == 0) rc = parse_count(flag, argv[i + 1], UINT64_C(1) << 40, &events);
+        else if (msgs && strcmp(flag, "--nodes") == 0) rc = parse_count(flag, argv[i + 1], 50000000, &nodes);
+        else if (msgs && strcmp(flag, "--time") == 0) rc = parse_seconds(argv[i + 1], &seconds);
+        else rc = dsim_usage_error("bench %s: %s: unknown flag", which, flag);
+        if (rc) return rc;
+    }
+    if (hold && !pending) return dsim_usage_error("bench hold: --pending N is required");
+    if (msgs && (nodes < 2 || seconds <= 0))
+        return dsim_usage_error("bench %s: --nodes N (at least 2) and --time SECONDS are required", which);
+    if (hold) return run_hold(pending, events);
+    return lua ? run_lua_msgs(nodes, seconds) : run_msgs(nodes, seconds);
+}
