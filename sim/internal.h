@@ -16,6 +16,7 @@
 #include "sim/sim.h"
 #include "sim/strmap.h"
 #include "sim/trace.h"
+#include "sim/userfn.h"
 
 /* Event payload: kind in the top 3 bits, the rest an index: a message slot; a
  * timer slot in the low 32 bits and its node below bit 61 (so the node can be
@@ -107,6 +108,7 @@ typedef struct observer {
 
 struct sim {
     uint64_t seed;
+    sim_userfn_host userfn;     /* the host that runs user code (sim/userfn.h) */
     int64_t now_ns;
     uint64_t next_seq;
     uint64_t events_run;

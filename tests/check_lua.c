@@ -211,7 +211,7 @@ END_TEST
 
 /* ---- determinism ---- */
 
-static char scenario_list[64][256];
+static char scenario_list[512][256];
 static int scenario_count;
 
 /* Every FILE.lua in scenarios/ and in its topic folders (scenarios/TOPIC/), but
@@ -221,7 +221,7 @@ static void find_scenarios(const char *dir, int depth)
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
-    while ((e = readdir(d)) && scenario_count < 64) {
+    while ((e = readdir(d)) && scenario_count < 512) {
         size_t n = strlen(e->d_name);
         if (e->d_name[0] == '.' || strlen(dir) + n + 2 > sizeof(scenario_list[0])) continue;
         char *path = scenario_list[scenario_count];
