@@ -46,4 +46,13 @@ int sim_option_duration(const cJSON *options, const char *key, int64_t *out_ns, 
 int sim_option_int(const cJSON *options, const char *key, int64_t min, int64_t max, int64_t *out,
                    char *err, size_t errlen);
 
+/* Helpers for state_json (state_json.c): JSON text held by a node (a value, a
+ * command) as the value it encodes, or as a string when it is not JSON; NULL
+ * text gives JSON null. Never NULL. */
+cJSON *sim_state_text(const char *text);
+/* obj[key] = sim_state_text(text). */
+void sim_state_add_text(cJSON *obj, const char *key, const char *text);
+/* obj[key] = the node's name, or null for SIM_NODE_NONE. */
+void sim_state_add_node(const sim *s, cJSON *obj, const char *key, sim_node_id id);
+
 #endif

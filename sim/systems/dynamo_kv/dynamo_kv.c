@@ -352,4 +352,5 @@ const sim_system sim_system_dynamo_kv = {
     .program = &program,
     .configure = configure,
     .release = free,
+    .state_json = dynamo_kv_state_json,
 };

@@ -61,4 +61,7 @@ typedef struct dynamo_kv_state {
 
 bool dynamo_kv_state_valid(const dynamo_kv_state *st);
 
+/* What a scenario reads as h.state (dynamo_kv_state.c). */
+cJSON *dynamo_kv_state_json(const sim *s, sim_node_id id);
+
 #endif

@@ -58,4 +58,7 @@ void mp_local_write(sim_node *node, mp_state *st, int64_t key, int64_t value, co
 void mp_sync_receive(sim_node *node, mp_state *st, const sim_msg *msg, const cJSON *in, const char *type);
 void mp_tick(sim_node *node, mp_state *st);
 
+/* What a scenario reads as h.state (multi_primary_state.c). */
+cJSON *multi_primary_state_json(const sim *s, sim_node_id id);
+
 #endif

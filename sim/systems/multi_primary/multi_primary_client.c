@@ -166,4 +166,5 @@ const sim_system sim_system_multi_primary = {
     .program = &mp_program,
     .configure = mp_configure,
     .release = free,
+    .state_json = multi_primary_state_json,
 };

@@ -184,6 +184,7 @@ const sim_system sim_system_multipaxos = {
     .program = &mp_program,
     .configure = mp_configure,
     .release = free,
+    .state_json = multipaxos_state_json,
 };
 
 /* ---- what the invariant checker reads (consensus_check.h) ------------------------------ */

@@ -92,4 +92,7 @@ const char *multipaxos_decided(const multipaxos_state *st, int64_t slot);
  * and validity against the client history. */
 extern const consensus_probe multipaxos_probe;
 
+/* What a scenario reads as h.state (multipaxos_state.c). */
+cJSON *multipaxos_state_json(const sim *s, sim_node_id id);
+
 #endif

@@ -215,10 +215,30 @@ static const sim_program client_program = {
     .stop = client_stop,
 };
 
+static cJSON *client_state_json(const sim *s, sim_node_id id);
+
 const sim_system sim_system_multipaxos_client = {
     .name = "multipaxos-client",
     .summary = "a client of multipaxos: get/put/cas with retries, recorded in the history",
     .program = &client_program,
     .configure = client_configure,
     .release = free,
+    .state_json = client_state_json,
 };
+
+/* h.state: the request in flight (seq, f, key, the server it went to) or
+ * active = false between requests. */
+static cJSON *client_state_json(const sim *s, sim_node_id id)
+{
+    const client_state *st = sim_node_state(s, id);
+    if (!st) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "active", st->active);
+    cJSON_AddNumberToObject(o, "seq", (double)st->seq);
+    if (st->active) {
+        cJSON_AddStringToObject(o, "f", st->f);
+        cJSON_AddStringToObject(o, "key", st->key);
+        if (st->target < st->nservers) cJSON_AddStringToObject(o, "server", sim_node_name(s, st->servers[st->target]));
+    }
+    return o;
+}

@@ -383,6 +383,7 @@ const sim_system sim_system_paxos = {
     .program = &paxos_program,
     .configure = paxos_configure,
     .release = free,
+    .state_json = paxos_state_json,
 };
 
 /* ---- what the invariant checker reads (consensus_check.h) ------------------------------------------ */

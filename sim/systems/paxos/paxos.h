@@ -77,4 +77,7 @@ bool paxos_state_valid(const paxos_state *st);
 /* What the invariant checker reads of a node: its learned value (slot 0). */
 extern const consensus_probe paxos_probe;
 
+/* What a scenario reads as h.state (paxos_state.c). */
+cJSON *paxos_state_json(const sim *s, sim_node_id id);
+
 #endif

@@ -340,4 +340,5 @@ const sim_system sim_system_primary_replica = {
     .program = &pr_program,
     .configure = pr_configure,
     .release = free,
+    .state_json = primary_replica_state_json,
 };

@@ -80,4 +80,7 @@ void pr_heartbeat(sim_node *node, pr_state *st);
 void pr_detect(sim_node *node, pr_state *st);
 void pr_promote(sim_node *node, pr_state *st);
 
+/* What a scenario reads as h.state (primary_replica_state.c). */
+cJSON *primary_replica_state_json(const sim *s, sim_node_id id);
+
 #endif

@@ -366,4 +366,5 @@ const sim_system sim_system_quorum_kv = {
     .program = &program,
     .configure = configure,
     .release = free,
+    .state_json = quorum_kv_state_json,
 };

@@ -49,4 +49,7 @@ bool quorum_kv_accept(sim_node *node, quorum_kv_state *st, const char *key, int6
 void quorum_kv_load(quorum_kv_state *st, sim_disk *d);
 char *quorum_kv_field(const cJSON *msg, const char *name);   /* msg[name] as canonical JSON text */
 
+/* What a scenario reads as h.state (quorum_kv_state.c). */
+cJSON *quorum_kv_state_json(const sim *s, sim_node_id id);
+
 #endif

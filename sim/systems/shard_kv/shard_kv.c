@@ -322,4 +322,5 @@ const sim_system sim_system_shard_kv = {
     .program = &program,
     .configure = configure,
     .release = free,
+    .state_json = shard_kv_state_json,
 };

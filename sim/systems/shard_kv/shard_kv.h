@@ -102,4 +102,7 @@ void shard_scan_gather(sim_node *node, shard_state *st, const cJSON *msg, sim_no
 void shard_stats_reply(sim_node *node, const shard_state *st, const cJSON *msg, sim_node_id client);
 void shard_queries_free(shard_state *st);
 
+/* What a scenario reads as h.state (shard_kv_state.c). */
+cJSON *shard_kv_state_json(const sim *s, sim_node_id id);
+
 #endif

@@ -321,6 +321,7 @@ const sim_system sim_system_twopc = {
     .program = &twopc_program,
     .configure = twopc_configure,
     .release = free,
+    .state_json = twopc_state_json,
 };
 
 /* ---- what the invariant checker reads (consensus_check.h) ---------------------------------- */

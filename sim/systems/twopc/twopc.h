@@ -67,4 +67,7 @@ size_t twopc_blocked(const twopc_state *st, int64_t *first_txn);
 /* What the invariant checker reads: each node's commit/abort per transaction. */
 extern const consensus_probe twopc_probe;
 
+/* What a scenario reads as h.state (twopc_state.c). */
+cJSON *twopc_state_json(const sim *s, sim_node_id id);
+
 #endif
