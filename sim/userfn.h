@@ -20,8 +20,8 @@
  * that means (a failed task, a reverted contract), never an abort.
  *
  * Gas. budget is an instruction count (0: the host's node budget, dsim.limits);
- * *used (may be NULL) receives the instructions spent, in the host's units of
- * LRT_HOOK_COUNT instructions, rounded up: a deterministic cost, the same on
+ * *used (may be NULL) receives the instructions the call ran, counted in steps
+ * of 1,000 (the sandbox's hook interval): a deterministic cost, the same on
  * every run and machine, that contracts charge as gas.
  */
 #ifndef SIM_USERFN_H

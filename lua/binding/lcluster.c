@@ -207,10 +207,11 @@ static cJSON *system_options(lua_State *L)
     lua_settop(L, opts);
     if (empty) return lua_pop(L, 1), NULL;
     lrt *rt = lrt_of(L);
+    lrt_userfn_strip(L, opts);               /* functions become "lua-function:N" */
     lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_object_mt);
-    lua_setmetatable(L, opts);
-    lrt_encode(L, opts, &rt->buf);
-    lua_pop(L, 1);
+    lua_setmetatable(L, -2);
+    lrt_encode(L, -1, &rt->buf);
+    lua_pop(L, 2);
     return cJSON_ParseWithLength(rt->buf.data, rt->buf.len);
 }
 

@@ -72,7 +72,7 @@ static int ent_cmp(const void *pa, const void *pb)
 }
 
 /* Pushes an array of the keys of the table at t, in key order; returns its length. */
-static lua_Integer push_sorted_keys(lua_State *L, int t)
+lua_Integer lrt_push_sorted_keys(lua_State *L, int t)
 {
     t = lua_absindex(L, t);
     lua_Integer n = 0;
@@ -124,7 +124,7 @@ static int l_pairs(lua_State *L)
         return 3;
     }
     luaL_checktype(L, 1, LUA_TTABLE);
-    push_sorted_keys(L, 1);
+    lrt_push_sorted_keys(L, 1);
     lua_pushinteger(L, 0);
     lua_pushcclosure(L, pairs_iter, 2);
     lua_pushvalue(L, 1);
@@ -176,7 +176,7 @@ static int l_next(lua_State *L)
         if (attempt) return luaL_error(L, "invalid key to 'next'");
         lua_settop(L, 2);
         lua_createtable(L, 2, 0);
-        lua_Integer n = push_sorted_keys(L, 1);
+        lua_Integer n = lrt_push_sorted_keys(L, 1);
         lua_createtable(L, 0, (int)n);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_rawgeti(L, -2, i);

@@ -192,8 +192,10 @@ int lrt_pcall(lrt *rt, int nargs, int nresults, int ctx, sim_node *node, const c
     rt->node = node;
     rt->handler = handler;
     rt->budget_left = ctx == LRT_CTX_NODE ? rt->node_budget : rt->scenario_budget;
+    int64_t budget = rt->budget_left;
     rt->killed = false;
     int status = lua_pcall(L, nargs, nresults, base);
+    rt->last_spent = budget - rt->budget_left;
     if (status != LUA_OK) take_error(rt, status);
     lua_remove(L, base);
     rt->ctx = saved_ctx;
@@ -336,6 +338,7 @@ lrt *lrt_create(sim *s, dsim_run *run, const char *scenario, char *err, size_t e
         lrt_destroy(rt);
         return NULL;
     }
+    lrt_open_userfn(rt);
     return rt;
 }
 

@@ -74,6 +74,7 @@ typedef struct lrt {
     const char *handler;         /* "start", "receive", "timer", "callback" ... */
     const void *self;            /* the running node's self table (identity only) */
     int64_t budget_left;
+    int64_t last_spent;          /* instructions the last lrt_pcall ran (steps of LRT_HOOK_COUNT) */
     bool killed;                 /* a limit was hit: every pcall re-raises */
     char kill_msg[400];
     char last_where[160];        /* a recent "file:line:" seen by the hook */
@@ -89,6 +90,7 @@ typedef struct lrt {
     int ref_ids;                 /* node name -> node id (a cache of sim_node_find) */
     int ref_dsim;                /* the dsim module table */
     int ref_array_mt, ref_object_mt;
+    int ref_userfns;             /* user code that C systems call (luserfn.c) */
     lrt_buf buf;                 /* message encoding scratch */
 
     lrt_cb *cbs;                 /* scheduled scenario callbacks (C-owned) */
@@ -136,6 +138,9 @@ const char *lrt_tostring(lua_State *L, int idx, size_t *len);
 int lrt_open_sandbox(lua_State *L);      /* protected: builds the global env */
 void lrt_open_patterns(lua_State *L);    /* lpattern.c: the watchdog on string patterns */
 void lrt_open_det(lua_State *L);         /* pairs, next, table.sort, math.random ... */
+/* Pushes an array of the keys of the table at t in canonical order (numbers,
+ * then strings...; never hash order); returns its length. ldet.c. */
+lua_Integer lrt_push_sorted_keys(lua_State *L, int t);
 void lrt_open_require(lua_State *L);     /* require */
 /* Loads the lua/dsim helpers into the dsim table at idx (when found). */
 void lrt_load_helpers(lua_State *L, int dsim_idx);
@@ -143,6 +148,12 @@ void lrt_load_helpers(lua_State *L, int dsim_idx);
 void lrt_push_internal(lua_State *L);
 /* math.random's contract on stream r, arguments from index first on. */
 int lrt_random(lua_State *L, sim_rng *r, int first);
+
+/* ---- luserfn.c: user code called from C systems (sim/userfn.h) ---- */
+void lrt_open_userfn(lrt *rt);           /* installs the host on rt->s */
+/* Pushes a copy of the table at idx with every function replaced by its handle
+ * ("lua-function:N"), for a C system's options. */
+void lrt_userfn_strip(lua_State *L, int idx);
 
 /* ---- lcodec.c: messages as canonical JSON ---- */
 void lrt_encode(lua_State *L, int idx, lrt_buf *b);     /* raises on non-encodable */
