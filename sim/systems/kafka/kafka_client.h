@@ -64,7 +64,7 @@ typedef struct kc_part {
     sim_node_id leader;
     /* producer */
     kc_pbatch open, *queue;
-    size_t qhead, qlen, qcap;
+    size_t qhead, qlen, qcap, nreq;   /* nreq: batches in the request in flight */
     bool inflight;
     int64_t corr, sent_ns, pseq;
     int tries;

@@ -116,7 +116,8 @@ static void on_send(sim_node *node, kafka_state *st, const sim_msg *msg, const c
     cJSON_AddNumberToObject(m, "p", 0);
     cJSON_AddNumberToObject(m, "acks", -1);
     kafka_batch b = { .pid = -1, .v0 = (int64_t)v->valuedouble, .ts_ns = sim_now_ns(sim_of(node)), .n = 1 };
-    cJSON_AddItemToObject(m, "b", kafka_batch_json(&b));
+    cJSON *list = cJSON_AddArrayToObject(m, "b");
+    cJSON_AddItemToArray(list, kafka_batch_json(&b));
     kafka_send(node, st->brokers[p->leader], m);
 }
 

@@ -23,6 +23,8 @@
 #include "sim/msg.h"
 #include "sim/systems/kafka/kafka_client.h"
 
+#define MAX_REQUEST_BATCHES 16       /* batches per produce request (max.request.size) */
+
 static void queue_push(kc_part *p, kc_pbatch b)
 {
     if (p->qhead + p->qlen == p->qcap) {
@@ -68,27 +70,40 @@ static void generate(sim_node *node, kc_state *st, int64_t now)
         }
     }
     (void)node;
-    if (st->parts[st->sticky].open.n > 0) st->sticky = (st->sticky + 1) % st->nparts;   /* linger closed it */
-    for (int i = 0; i < st->nparts; i++) close_open(&st->parts[i]);
+    /* Linger is over: close the open batches, except where a request is in flight
+     * and nothing is queued (the batch could not leave now anyway, so it keeps
+     * filling: batches grow under load, as Kafka's accumulator makes them). */
+    kc_part *sp = &st->parts[st->sticky];
+    if (sp->open.n > 0 && !(sp->inflight && sp->qlen == 0)) st->sticky = (st->sticky + 1) % st->nparts;
+    for (int i = 0; i < st->nparts; i++) {
+        kc_part *p = &st->parts[i];
+        if (!(p->inflight && p->qlen == 0)) close_open(p);
+    }
 }
 
+/* Sends up to MAX_REQUEST_BATCHES queued batches of partition i in one request. */
 static void send_head(sim_node *node, kc_state *st, int i)
 {
     kc_part *p = &st->parts[i];
     if (p->inflight || p->qlen == 0 || p->leader == SIM_NODE_NONE) return;
-    const kc_pbatch *b = &p->queue[p->qhead];
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "produce");
     cJSON_AddStringToObject(m, "t", st->cfg->topic);
     cJSON_AddNumberToObject(m, "p", i);
     cJSON_AddNumberToObject(m, "acks", (double)st->cfg->acks);
-    kafka_batch kb = { .pid = st->cfg->idempotent ? st->pid : -1, .seq = b->seq, .v0 = b->v0, .ts_ns = b->ts_ns,
-                       .n = b->n };
-    cJSON_AddItemToObject(m, "b", kafka_batch_json(&kb));
+    cJSON *list = cJSON_AddArrayToObject(m, "b");
+    size_t k = 0;
+    for (; k < p->qlen && k < MAX_REQUEST_BATCHES; k++) {
+        const kc_pbatch *b = &p->queue[p->qhead + k];
+        kafka_batch kb = { .pid = st->cfg->idempotent ? st->pid : -1, .seq = b->seq, .v0 = b->v0,
+                           .ts_ns = b->ts_ns, .n = b->n };
+        cJSON_AddItemToArray(list, kafka_batch_json(&kb));
+    }
     kafka_client_send(node, st, p->leader, m);
+    p->nreq = k;
     if (st->cfg->acks == 0) {        /* fire and forget */
-        p->qhead++;
-        p->qlen--;
+        p->qhead += k;
+        p->qlen -= k;
         return;
     }
     p->inflight = true;
@@ -99,10 +114,13 @@ static void send_head(sim_node *node, kc_state *st, int i)
 
 void kafka_producer_tick(sim_node *node, kc_state *st)
 {
-    if (!st->meta_ok) {
+    if (!st->parts) {
         kafka_client_metadata(node, st);
         return;
     }
+    bool leaderless = false;
+    for (int i = 0; i < st->nparts; i++) leaderless = leaderless || st->parts[i].leader == SIM_NODE_NONE;
+    if (!st->meta_ok || leaderless) kafka_client_metadata(node, st);
     generate(node, st, sim_now_ns(sim_of(node)));
     for (int i = 0; i < st->nparts; i++) send_head(node, st, i);
 }
@@ -114,19 +132,12 @@ static kc_part *inflight_of(kc_state *st, int64_t corr, int *index)
     return NULL;
 }
 
-/* A failed attempt: retry (at the next tick, after a metadata refresh) or give up. */
-static void attempt_failed(sim_node *node, kc_state *st, kc_part *p)
+/* A new producer id, sequences from 0 again (Kafka bumps the producer epoch):
+ * after a gap in a partition's sequence, or when the leader's idea of it differs
+ * (a new leader without our last batches). */
+static void new_pid(kc_state *st)
 {
-    p->inflight = false;
-    if (++p->tries <= st->cfg->retries) {
-        st->meta_ok = false;
-        return;
-    }
-    st->cfg->ledger->failed += p->queue[p->qhead].n;
-    p->qhead++;
-    p->qlen--;
-    p->tries = 0;
-    st->pid++;                      /* a gap in this partition's sequence: a new producer id */
+    st->pid++;
     for (int i = 0; i < st->nparts; i++) {
         kc_part *q = &st->parts[i];
         int64_t seq = 0;
@@ -136,7 +147,22 @@ static void attempt_failed(sim_node *node, kc_state *st, kc_part *p)
         }
         q->pseq = seq;
     }
-    (void)node;
+}
+
+/* A failed attempt: retry (at the next tick, after a metadata refresh) or give up. */
+static void attempt_failed(kc_state *st, kc_part *p, bool out_of_order)
+{
+    p->inflight = false;
+    if (out_of_order) new_pid(st);
+    if (++p->tries <= st->cfg->retries) {
+        st->meta_ok = false;
+        return;
+    }
+    for (size_t k = 0; k < p->nreq; k++) st->cfg->ledger->failed += p->queue[p->qhead + k].n;
+    p->qhead += p->nreq;
+    p->qlen -= p->nreq;
+    p->tries = 0;
+    new_pid(st);
 }
 
 void kafka_producer_receive(sim_node *node, kc_state *st, const cJSON *in, const char *type)
@@ -145,15 +171,18 @@ void kafka_producer_receive(sim_node *node, kc_state *st, const cJSON *in, const
     kc_part *p = inflight_of(st, sim_json_int(in, "corr", -1), &i);
     if (!p) return;
     if (strcmp(type, "produce_ok") == 0) {
-        const kc_pbatch *b = &p->queue[p->qhead];
-        kafka_ledger_acked(st->cfg->ledger, b->v0, b->n, sim_now_ns(sim_of(node)) - b->ts_ns);
+        for (size_t k = 0; k < p->nreq; k++) {
+            const kc_pbatch *b = &p->queue[p->qhead + k];
+            kafka_ledger_acked(st->cfg->ledger, b->v0, b->n, sim_now_ns(sim_of(node)) - b->ts_ns);
+        }
         p->inflight = false;
         p->tries = 0;
-        p->qhead++;
-        p->qlen--;
+        p->qhead += p->nreq;
+        p->qlen -= p->nreq;
         send_head(node, st, i);
     } else if (strcmp(type, "produce_err") == 0) {
-        attempt_failed(node, st, p);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(in, "error");
+        attempt_failed(st, p, cJSON_IsString(e) && strcmp(e->valuestring, KAFKA_OUT_OF_ORDER) == 0);
     }
 }
 
@@ -161,5 +190,6 @@ void kafka_producer_timeout(sim_node *node, kc_state *st, uint64_t corr)
 {
     int i;
     kc_part *p = inflight_of(st, (int64_t)corr, &i);
-    if (p) attempt_failed(node, st, p);
+    (void)node;
+    if (p) attempt_failed(st, p, false);
 }

@@ -131,33 +131,43 @@ static kafka_part *produce_target(sim_node *node, kafka_state *st, const sim_msg
     return NULL;
 }
 
-/* produce {corr, t, p, acks (-1 = all), b: batch} -> produce_ok {corr, t, p, o} | produce_err */
+/* Appends one batch of a produce request; returns false (error sent) when its
+ * sequence leaves a gap. A batch an idempotent producer sent before (sequence
+ * below the next expected) is a retry: acknowledged, not appended again. */
+static bool append_one(sim_node *node, kafka_state *st, kafka_part *p, kafka_batch *b, int64_t *first)
+{
+    if (b->pid >= 0) {
+        const kafka_pid *kp = kafka_pid_find(p, b->pid);
+        int64_t expected = kp ? kp->seq + kp->n : b->seq;
+        if (b->seq < expected) return true;
+        if (b->seq > expected) return false;
+    }
+    b->base = p->leo;
+    b->epoch = p->epoch;
+    int64_t base = kafka_log_append(node, st, p, b);
+    if (*first < 0) *first = base;
+    return true;
+}
+
+/* produce {corr, t, p, acks (-1 = all), b: [batches]} -> produce_ok {corr, t, p, o} | produce_err */
 void kafka_on_produce(sim_node *node, kafka_state *st, const sim_msg *msg, const cJSON *in)
 {
     int64_t corr = sim_json_int(in, "corr", -1), acks = sim_json_int(in, "acks", -1);
     kafka_part *p = produce_target(node, st, msg, in, corr, acks);
-    kafka_batch b;
-    if (!p || !kafka_batch_parse(cJSON_GetObjectItemCaseSensitive(in, "b"), &b)) return;
-    int64_t base = -1;
-    if (b.pid >= 0) {
-        const kafka_pid *kp = kafka_pid_find(p, b.pid);
-        if (kp && b.seq == kp->seq) base = kp->base;        /* a retry: already in the log */
-        else if (kp && b.seq != kp->seq + kp->n) {
-            free(b.vals);
-            if (acks != 0) kafka_error(node, msg->from, "produce_err", corr, KAFKA_OUT_OF_ORDER);
-            return;
-        }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, "b");
+    if (!p || !cJSON_IsArray(list)) return;
+    int64_t first = -1;
+    bool ok = true;
+    for (const cJSON *c = list->child; c && ok; c = c->next) {
+        kafka_batch b;
+        if (!kafka_batch_parse(c, &b)) break;
+        ok = append_one(node, st, p, &b, &first);
+        free(b.vals);
     }
-    bool dup = base >= 0;
-    if (!dup) {
-        b.base = p->leo;
-        b.epoch = p->epoch;
-        base = kafka_log_append(node, st, p, &b);
-    }
-    int64_t end = base + b.n;
-    free(b.vals);
-    if (acks == 1 || (acks < 0 && p->hw >= end && dup)) produce_ok(node, st, p, msg->from, corr, base, dup);
-    else if (acks < 0) add_waiter(p, (kafka_waiter){ msg->from, corr, end, 0, base, W_PRODUCE });
+    if (!ok && acks != 0) kafka_error(node, msg->from, "produce_err", corr, KAFKA_OUT_OF_ORDER);
+    if (!ok) return;
+    if (acks == 1 || (acks < 0 && p->hw >= p->leo)) produce_ok(node, st, p, msg->from, corr, first, first < 0);
+    else if (acks < 0) add_waiter(p, (kafka_waiter){ msg->from, corr, p->leo, 0, first, W_PRODUCE });
     kafka_advance_hw(node, st, p);
 }
 
