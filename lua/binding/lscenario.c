@@ -234,5 +234,6 @@ int luaopen_dsim(lua_State *L)
     luaopen_dsim_checks(L);
     luaopen_dsim_linearizable(L);
     luaopen_dsim_session(L);
+    luaopen_dsim_submission(L);
     return 1;
 }

@@ -16,7 +16,7 @@ static const char usage[] =
     "\n"
     "usage:\n"
     "  dsim run SCENARIO [--seed N] [--until D] [--trace F.jsonl] [--loss P]\n"
-    "                    [--viz] [--frames DIR] [--fps N] [--quiet]\n"
+    "                    [--viz] [--frames DIR] [--fps N] [--quiet] [--submission DIR]\n"
     "        run a built-in scenario (see 'dsim list') or a FILE.lua; prints a summary\n"
     "        and ends with 'trace-hash: <16 hex>'. Exit 0: every check held; 1: a check\n"
     "        failed (the output names it, its time, and the command that reproduces it);\n"
@@ -28,6 +28,13 @@ static const char usage[] =
     "        reproduce command, then 'sweep: N seeds, P passed, F failed'. Exit 0: all\n"
     "        passed; 1: a seed failed; 2: a usage error.\n"
     "  dsim sweep-merge F.json... [--json F]   combine shards' --json results into one report\n"
+    "  dsim grade LAB SUBMISSION_DIR [--seeds A..B] [--json results.json] [-j N]\n"
+    "        grade a student's folder against a lab (textbook/labs/): each test over\n"
+    "        its seeds, points only when every seed passes; prints a table with the\n"
+    "        first failing seed and the command that replays it; --json writes\n"
+    "        Gradescope's results.json. Exit 0 once graded (whatever the score).\n"
+    "  dsim lab handout LAB DIR   write a student's copy of a lab (handout, skeleton,\n"
+    "        public tests; no grading tests) into the new folder DIR\n"
     "  dsim check FILE [--model register|kv] [--timeout S] [--max-steps N] [--max-memory SIZE]\n"
     "        check a recorded history for linearizability: a Jepsen etcd log, Jepsen EDN\n"
     "        maps or a dsim JSONL trace (the format is detected and named). Prints\n"
@@ -63,7 +70,9 @@ static const char usage_run[] =
     "  --viz           draw the run live in a window\n"
     "  --frames DIR    render PNG frames headlessly into DIR (--fps frames per\n"
     "                  simulated second, default 30)\n"
-    "  --quiet         print only the checks and the trace hash\n";
+    "  --quiet         print only the checks and the trace hash\n"
+    "  --submission DIR  where dsim.submission(NAME) reads a student's NAME.lua\n"
+    "                  (default: the current folder; used by dsim grade)\n";
 
 int dsim_cmd_help(int argc, char **argv)
 {

@@ -17,6 +17,8 @@ int dsim_cmd_replay(int argc, char **argv);
 int dsim_cmd_sweep(int argc, char **argv);
 int dsim_cmd_sweep_merge(int argc, char **argv);
 int dsim_cmd_check(int argc, char **argv);
+int dsim_cmd_grade(int argc, char **argv);
+int dsim_cmd_lab(int argc, char **argv);
 
 /* Runs one scenario (built-in or FILE.lua) with parsed options. */
 int dsim_run_scenario(const dsim_run_opts *opts);

@@ -45,6 +45,7 @@ static int parse_flag(int argc, char **argv, int *i, dsim_run_opts *o)
         if (parse_fps(v, &o->fps) == 0) return 0;
         return dsim_usage_error("--fps: expected an integer from 1 to 1000, got '%s'", v);
     }
+    if (strcmp(flag, "--submission") == 0) return o->submission = v, 0;
     if (strcmp(flag, "--loss") == 0) {
         if (sim_prob_parse(v, &o->loss) == 0) return 0;
         return dsim_usage_error("--loss: expected a probability from 0 to 1 (like 0.05 or 5%%), got '%s'", v);

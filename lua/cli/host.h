@@ -31,6 +31,8 @@ typedef struct dsim_run_opts {
     int fps;                   /* frames per simulated second for --frames (default 30) */
     bool quiet;                /* only the verdicts and the hash (sweeps) */
     double loss;               /* --loss: default link loss for the run; < 0 when not given */
+    const char *submission;    /* --submission DIR: where dsim.submission finds a
+                                  student's modules (default: the current folder) */
 } dsim_run_opts;
 
 /* One named check's verdicts over the run (a check may report many times). */

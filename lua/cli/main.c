@@ -17,6 +17,7 @@ static const command commands[] = {
     { "list", dsim_cmd_list },       { "help", dsim_cmd_help },
     { "version", dsim_cmd_version }, { "sweep", dsim_cmd_sweep },
     { "sweep-merge", dsim_cmd_sweep_merge }, { "check", dsim_cmd_check },
+    { "grade", dsim_cmd_grade },     { "lab", dsim_cmd_lab },
 };
 
 int main(int argc, char **argv)
@@ -28,5 +29,5 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, name) == 0) return commands[i].run(argc - 2, argv + 2);
     return dsim_usage_error("'%s' is not a command (commands: run, demo, sweep, sweep-merge, check, bench, "
-                            "replay, list, help, version; see 'dsim help')", name);
+                            "replay, list, grade, lab, help, version; see 'dsim help')", name);
 }

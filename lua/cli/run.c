@@ -100,7 +100,9 @@ void dsim_reproduce_command(const dsim_run_opts *opts, char *buf, size_t n)
         len += snprintf(buf + len, n - (size_t)len, " --until %s", d);
     }
     if (opts->loss >= 0 && len > 0 && (size_t)len < n)
-        snprintf(buf + len, n - (size_t)len, " --loss %.17g", opts->loss);
+        len += snprintf(buf + len, n - (size_t)len, " --loss %.17g", opts->loss);
+    if (opts->submission && len > 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, " --submission %s", opts->submission);
 }
 
 static void print_check_lines(const dsim_run *run, FILE *out)

@@ -42,6 +42,7 @@ typedef struct sweep_report {
     char *scenario;              /* a built-in name or FILE.lua, passed through */
     char *until;                 /* --until as given, or NULL */
     char *loss;                  /* --loss as given, or NULL */
+    char *submission;            /* --submission DIR handed to every run (dsim grade), or NULL */
     uint64_t seed_first, seed_last;
     uint32_t shard_index, shard_count; /* 1-based; 1/1 when not sharded */
     sweep_result *results;
@@ -51,6 +52,7 @@ typedef struct sweep_report {
 /* The command line of `dsim sweep`; strings point into argv. */
 typedef struct sweep_args {
     const char *scenario, *until, *loss, *json_path;
+    const char *submission;     /* not a flag of dsim sweep: set by dsim grade */
     uint64_t seed_first, seed_last;
     bool seeds_given;
     uint32_t shard_index, shard_count;

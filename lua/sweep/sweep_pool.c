@@ -133,10 +133,11 @@ static int start(slot *s, const sweep_args *a, const sweep_report *rep, size_t i
 {
     char seed[24];
     snprintf(seed, sizeof(seed), "%" PRIu64, rep->results[index].seed);
-    char *argv[12] = { "dsim", "run", rep->scenario, "--seed", seed, "--quiet" };
+    char *argv[14] = { "dsim", "run", rep->scenario, "--seed", seed, "--quiet" };
     int n = 6;
     if (rep->until) argv[n++] = "--until", argv[n++] = rep->until;
     if (rep->loss) argv[n++] = "--loss", argv[n++] = rep->loss;
+    if (rep->submission) argv[n++] = "--submission", argv[n++] = rep->submission;
     argv[n] = NULL;
     int p_out[2], p_err[2];
     if (make_pipe(p_out)) return -1;

@@ -96,6 +96,8 @@ static char *reproduce(const sweep_report *rep, uint64_t seed, const char *out)
         snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " --until %s", rep->until);
     if (rep->loss && !strstr(cmd, " --loss "))
         snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " --loss %s", rep->loss);
+    if (rep->submission && !strstr(cmd, " --submission "))
+        snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " --submission %s", rep->submission);
     return strdup(cmd);
 }
 
@@ -189,11 +191,13 @@ int sweep_report_init(sweep_report *rep, const sweep_args *a)
     rep->scenario = strdup(a->scenario);
     rep->until = a->until ? strdup(a->until) : NULL;
     rep->loss = a->loss ? strdup(a->loss) : NULL;
+    rep->submission = a->submission ? strdup(a->submission) : NULL;
     rep->seed_first = a->seed_first, rep->seed_last = a->seed_last;
     rep->shard_index = a->shard_index, rep->shard_count = a->shard_count;
     rep->count = sweep_shard_size(a->seed_first, a->seed_last, a->shard_index, a->shard_count);
     rep->results = calloc(rep->count ? rep->count : 1, sizeof(sweep_result));
-    if (!rep->scenario || !rep->results || (a->until && !rep->until) || (a->loss && !rep->loss)) {
+    if (!rep->scenario || !rep->results || (a->until && !rep->until) || (a->loss && !rep->loss) ||
+        (a->submission && !rep->submission)) {
         sweep_report_free(rep);
         return -1;
     }
@@ -209,6 +213,6 @@ void sweep_report_free(sweep_report *rep)
         free(rep->results[i].reproduce);
     }
     free(rep->results);
-    free(rep->scenario), free(rep->until), free(rep->loss);
+    free(rep->scenario), free(rep->until), free(rep->loss), free(rep->submission);
     memset(rep, 0, sizeof(*rep));
 }

@@ -1,0 +1,10 @@
+-- Lab 1 reference solution: echo.
+local echo = {}
+
+function echo.receive(self, from, msg)
+  if msg.type == "echo" then
+    self:send(from, { type = "echo_ok", echo = msg.echo })  -- planted bug: no in_reply_to
+  end
+end
+
+return echo
