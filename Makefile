@@ -5,6 +5,9 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make bench        print the performance figures (JSON, one object a line)
 #   make valgrind     the kernel's suites under valgrind
+#   make fuzz         libFuzzer (Debian's clang) on the trace reader and the message
+#                     codec, FUZZ_SECONDS each (default 60); a crash input lands in
+#                     tests/fuzz/<target>/, where `make test` replays it for good
 #
 # Objects go to build/<mode>/ so that sanitized and plain builds never mix.
 
@@ -15,6 +18,11 @@ PKGS := lua5.4 libcjson sdl2 SDL2_ttf
 ifeq ($(SANITIZE),1)
   MODE := asan
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),fuzz)
+  MODE := fuzz
+  CC := clang
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+         -Wno-error   # -Werror is for the gcc build; clang warns about other things
 else
   MODE := release
   OPT := -O2 -g
@@ -46,7 +54,7 @@ HOST_LIB_OBJ := $(filter-out $(BUILD)/lua/cli/main.o,$(HOST_OBJ))
 DSIM_BIN := $(BUILD)/dsim
 TEST_BIN := $(BUILD)/tests/check_all
 
-.PHONY: all run deps test bench clean demo valgrind FORCE
+.PHONY: all run deps test bench clean demo valgrind fuzz fuzz-run FORCE
 all: dsim
 
 deps:
@@ -104,6 +112,25 @@ valgrind: deps
 	  CK_FORK=no CK_RUN_SUITE=$$s valgrind -q --error-exitcode=1 --leak-check=full \
 	    --errors-for-leak-kinds=definite $(TEST_BIN) || exit 1; \
 	done
+
+# Fuzzing: tests/fuzz/fuzz_<target>.c, seeds and past crashes in tests/fuzz/<target>/
+# (read by tests/check_fuzz.c in every `make test`); new inputs in build/fuzz-corpus/.
+FUZZ_TARGETS := trace codec
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@command -v clang >/dev/null || ./.ci/install-deps clang
+	@$(MAKE) --no-print-directory SANITIZE=fuzz fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; mkdir -p build/fuzz-corpus/$$t; \
+	  $(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 \
+	    -artifact_prefix=tests/fuzz/$$t/crash- build/fuzz-corpus/$$t tests/fuzz/$$t || exit 1; \
+	done
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_LIB_OBJ) $(VIZ_OBJ) $(BUILD)/libsim.a
+	$(Q)$(CC) $(CFLAGS_ALL) -DFUZZ_MAIN -fsanitize=fuzzer -o $@ $< $(HOST_LIB_OBJ) $(VIZ_OBJ) \
+	    $(BUILD)/libsim.a $(LDLIBS_ALL)
 
 bench: dsim
 	./dsim bench all

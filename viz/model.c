@@ -120,6 +120,11 @@ static size_t index_find(const viz_model *m, uint64_t key)
 
 static void flight_add(viz_model *m, const viz_flight *f)
 {
+    size_t at = index_find(m, f->key);
+    if (at != SIZE_MAX) {                      /* the same id sent twice (an inconsistent trace): */
+        m->flights[m->flight_index[at] - 1] = *f;      /* the later send replaces the earlier */
+        return;
+    }
     if ((m->n_flights + 1) * 2 > m->flight_index_cap && index_grow(m) != 0) return;
     if (!GROW(m->flights, m->n_flights, m->cap_flights)) return;
     m->flights[m->n_flights] = *f;
@@ -152,6 +157,7 @@ static bool flight_remove(viz_model *m, uint64_t key, viz_flight *out)
     index_remove(m, s);
     if (i != last) {                           /* move the last flight into the hole */
         size_t ls = index_find(m, m->flights[last].key);
+        if (ls == SIZE_MAX) return false;      /* unreachable: keys are unique (flight_add) */
         m->flights[i] = m->flights[last];
         m->flight_index[ls] = (uint32_t)i + 1;
     }

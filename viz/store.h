@@ -75,6 +75,8 @@ int viz_store_add_live(viz_store *st, const sim *s, const sim_record *r);
 /* Reads a JSONL trace (sim/trace_json.c's format). Returns 0, SIM_ENOENT when the
  * file cannot be opened, or SIM_EINVAL with "line N: why" in err. */
 int viz_store_load_jsonl(viz_store *st, const char *path, char *err, size_t errlen);
+/* The same from len bytes in memory (the fuzz target's entry). */
+int viz_store_load_text(viz_store *st, const char *text, size_t len, char *err, size_t errlen);
 
 /* The index of the first record with time > t_ns (records are in time order). */
 size_t viz_store_upper(const viz_store *st, int64_t t_ns);

@@ -13,6 +13,11 @@
  *   Other key types, functions, userdata, threads and cycles are errors that
  *   name the field.
  *   The error names the field: "field .peers[2]: cannot encode a function ...".
+ *   An encoding longer than dsim.limits{ message } (default 4 MiB) is an error:
+ *   message bodies live outside the Lua heap, so their size is capped here.
+ * The encoder never calls user code (no __tostring, no __index: raw access
+ * only), so it cannot be re-entered, and it writes into the run's scratch
+ * buffer (rt->buf), so an error leaks nothing.
  * JSON -> Lua: the inverse, in lua/binding/ldecode.c.
  */
 #include <math.h>
@@ -37,13 +42,20 @@ typedef struct enc {
 static void fail(enc *e, const char *what)
 {
     luaL_Buffer b;
+    lua_State *L = e->L;
+    if (!lua_checkstack(L, 6)) luaL_error(L, "%s", what);
+    while (e->depth > 0 && !e->at[e->depth].key && e->at[e->depth].index <= 0) e->depth--;
     luaL_buffinit(e->L, &b);
     if (e->depth > 0) luaL_addstring(&b, "field ");
     for (int i = 1; i <= e->depth && i <= MAX_DEPTH; i++) {
+        if (i == 9 && e->depth > 12) {       /* a long path: its start and its end */
+            luaL_addstring(&b, "...");
+            i = e->depth - 3;
+        }
         if (e->at[i].key) {
             luaL_addchar(&b, '.');
             luaL_addlstring(&b, e->at[i].key, e->at[i].len < 40 ? e->at[i].len : 40);
-        } else {
+        } else if (e->at[i].index > 0) {
             lua_pushfstring(e->L, "[%I]", e->at[i].index);
             luaL_addvalue(&b);
         }
@@ -57,6 +69,10 @@ static void fail(enc *e, const char *what)
 static void put(enc *e, const char *s, size_t n)
 {
     lrt_buf *b = e->b;
+    if (b->len + n > e->rt->msg_max) {
+        fail(e, lua_pushfstring(e->L, "message too large: its encoding passes %s (dsim.limits{ message = ... })",
+                                lrt_bytes_text(e->L, e->rt->msg_max)));
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (b->len + n + 1 > cap) cap *= 2;
@@ -134,9 +150,13 @@ static void read_key(enc *e, int slot, key_ent *k)
         snprintf(k->num, sizeof(k->num), "%lld", (long long)lua_tointeger(L, slot));
         k->len = strlen(k->num);
     } else {
-        lrt_tostring(L, slot, NULL);
+        /* Described without calling anything of the key's (no __tostring): the
+         * encoder runs no user code, so it cannot be re-entered. */
+        const char *what = lua_type(L, slot) == LUA_TNUMBER ? lua_pushfstring(L, "%f", lua_tonumber(L, slot))
+                           : lua_type(L, slot) == LUA_TBOOLEAN ? (lua_toboolean(L, slot) ? "true" : "false")
+                                                               : luaL_typename(L, slot);
         fail(e, lua_pushfstring(L, "cannot encode a table with a %s key (%s) in a message: keys must be "
-                                   "strings or integers", luaL_typename(L, slot), lua_tostring(L, -1)));
+                                   "strings or integers", luaL_typename(L, slot), what));
     }
 }
 
@@ -214,7 +234,10 @@ static void put_table(enc *e, int t)
 {
     lua_State *L = e->L;
     if (e->depth + 1 > MAX_DEPTH) fail(e, "cannot encode a message nested deeper than 100 levels (a cycle?)");
+    if (!lua_checkstack(L, 8)) luaL_error(L, "message nested too deep to encode");
     e->depth++;
+    e->at[e->depth].key = NULL;           /* no field of this table yet: an error names the table */
+    e->at[e->depth].index = 0;
     int n;
     if (array_or_object(e, t, &n)) {
         lua_Integer len = (lua_Integer)lua_rawlen(L, t);
@@ -268,10 +291,9 @@ void lrt_encode(lua_State *L, int idx, lrt_buf *b)
 static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
-    lrt_buf b = { 0 };
-    lrt_encode(L, 1, &b);           /* on error the buffer leaks only its few bytes */
-    lua_pushlstring(L, b.data, b.len);
-    lrt_buf_free(&b);
+    lrt *rt = lrt_of(L);
+    lrt_encode(L, 1, &rt->buf);     /* the run's scratch: nothing to free when it raises */
+    lua_pushlstring(L, rt->buf.data, rt->buf.len);
     return 1;
 }
 

@@ -227,6 +227,14 @@ void lrt_scenario_only(lua_State *L, const char *fname)
                rt->node ? sim_self_name(rt->node) : "?", rt->handler ? rt->handler : "?");
 }
 
+const char *lrt_bytes_text(lua_State *L, size_t bytes)
+{
+    if (bytes >= ((size_t)1 << 20) && bytes % ((size_t)1 << 20) == 0)
+        return lua_pushfstring(L, "%I MiB", (lua_Integer)(bytes >> 20));
+    if (bytes >= 1024 && bytes % 1024 == 0) return lua_pushfstring(L, "%I KiB", (lua_Integer)(bytes >> 10));
+    return lua_pushfstring(L, "%I bytes", (lua_Integer)bytes);
+}
+
 const char *lrt_tostring(lua_State *L, int idx, size_t *len)
 {
     idx = lua_absindex(L, idx);
@@ -321,6 +329,7 @@ lrt *lrt_create(sim *s, dsim_run *run, const char *scenario, char *err, size_t e
     rt->node_budget = LRT_NODE_BUDGET_DEFAULT;
     rt->scenario_budget = LRT_SCENARIO_BUDGET_DEFAULT;
     rt->mem_cap = LRT_MEM_CAP_DEFAULT;
+    rt->msg_max = LRT_MSG_MAX_DEFAULT;
     rt->pattern_cpu_ns = 20 * SIM_NS_PER_S;
     rt->next_cluster = 1;
     rt->L = lua_newstate(counting_alloc, rt);

@@ -35,6 +35,7 @@ enum lrt_ctx { LRT_CTX_SCENARIO, LRT_CTX_NODE };
 #define LRT_NODE_BUDGET_DEFAULT INT64_C(10000000)       /* instructions per handler call */
 #define LRT_SCENARIO_BUDGET_DEFAULT INT64_C(500000000)  /* per scenario callback */
 #define LRT_MEM_CAP_DEFAULT ((size_t)256 << 20)         /* bytes per run */
+#define LRT_MSG_MAX_DEFAULT ((size_t)4 << 20)          /* bytes of one encoded message */
 #define LRT_HOOK_COUNT 1000                             /* instructions between hook calls */
 
 typedef struct lrt_buf {
@@ -67,6 +68,7 @@ typedef struct lrt {
     int64_t node_budget, scenario_budget;
     int64_t pattern_cpu_ns;      /* lpattern.c: CPU time one string pattern call may take */
     size_t mem_cap, mem_used, mem_peak;
+    size_t msg_max;              /* the longest encoding (message, disk, annotation) */
 
     /* The running call (saved and restored around nested calls). */
     int ctx;
@@ -131,6 +133,8 @@ bool lrt_has_position(const char *msg);
 /* Schedules the function at fn for at_ns (repeating every period_ns when > 0);
  * pushes its handle (with :cancel()). lscenario.c. */
 lrt_cb *lrt_schedule(lua_State *L, int fn, int64_t at_ns, int64_t period_ns);
+/* "4 MiB", "512 KiB" or "100 bytes", pushed on the stack. */
+const char *lrt_bytes_text(lua_State *L, size_t bytes);
 /* The value at idx as text that never shows an address ("table", "function"). */
 const char *lrt_tostring(lua_State *L, int idx, size_t *len);
 

@@ -154,7 +154,8 @@ static int l_seed(lua_State *L)
 
 static int l_limits(lua_State *L)
 {
-    static const char *const known[] = { "instructions", "scenario_instructions", "memory", "pattern_cpu", NULL };
+    static const char *const known[] = { "instructions", "scenario_instructions", "memory", "pattern_cpu", "message",
+                                         NULL };
     lrt *rt = scenario(L, "limits");
     luaL_checktype(L, 1, LUA_TTABLE);
     lrt_check_fields(L, 1, known, "limits");
@@ -178,6 +179,13 @@ static int l_limits(lua_State *L)
         luaL_argcheck(L, ok, 1, "field 'memory': a size like \"64MiB\" expected");
         luaL_argcheck(L, bytes > rt->mem_used + ((size_t)1 << 20), 1, "field 'memory': below what is in use already");
         rt->mem_cap = (size_t)bytes;
+    }
+    if (lua_getfield(L, 1, "message") != LUA_TNIL) {
+        uint64_t bytes = 0;
+        bool ok = lua_type(L, -1) == LUA_TSTRING && sim_bytes_parse(lua_tostring(L, -1), &bytes) == 0;
+        luaL_argcheck(L, ok && bytes >= 64 && bytes <= ((uint64_t)1 << 30), 1,
+                      "field 'message': a size from 64B to 1GiB like \"16MiB\" expected");
+        rt->msg_max = (size_t)bytes;
     }
     return 0;
 }
