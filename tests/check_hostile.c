@@ -61,6 +61,25 @@ START_TEST(test_replay_refuses_hostile_files)
 }
 END_TEST
 
+/* ---- budget and limit bypasses ---- */
+
+static const int budget_lines[] = { 0, 12, 0, 26, 31, 38, 44, 48, 53, 58 };
+
+START_TEST(test_budget_bypasses)
+{
+    int seed = _i;
+    char args[200], want[300];
+    snprintf(args, sizeof(args), "run tests/hostile/budget.lua --seed %d", seed);
+    if (budget_lines[seed] == 0) {           /* the smuggled finalizer is simply not one */
+        run_expect(args, 0, "checks: 0 run, 0 failed");
+        return;
+    }
+    snprintf(want, sizeof(want), "FAILED node-error: n1 receive: tests/hostile/budget.lua:%d: instruction budget "
+             "exceeded (10000000 instructions per handler call)", budget_lines[seed]);
+    run_expect(args, 1, want);
+}
+END_TEST
+
 Suite *hostile_suite(void);
 
 Suite *hostile_suite(void)
@@ -71,5 +90,9 @@ Suite *hostile_suite(void)
     tcase_add_test(crash, test_codec_hostile_values);
     tcase_add_test(crash, test_replay_refuses_hostile_files);
     suite_add_tcase(s, crash);
+    TCase *hang = tcase_create("hangs");
+    tcase_set_timeout(hang, 120);
+    tcase_add_loop_test(hang, test_budget_bypasses, 1, 10);
+    suite_add_tcase(s, hang);
     return s;
 }

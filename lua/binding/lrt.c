@@ -12,6 +12,13 @@
  * allocation is refused outright (LUA_ERRMEM) only above 4x the cap, so a normal
  * leak is always reported by the hook, with its line.
  *
+ * Work the count hook cannot see is charged to the same budget: each coroutine
+ * made costs LRT_HOOK_COUNT (a thread starts with a fresh hook count, so a tree
+ * of short coroutines would otherwise run free), each long string made costs
+ * one instruction per LRT_BYTES_PER_INSTRUCTION bytes (copying is the work of
+ * a..b, string.rep, gsub), string.rep its count too (lsandbox.c). All of these
+ * are the same in every process: the budget stays deterministic.
+ *
  * Rejected alternative: resetting the hook with a fresh count before each call
  * (cheaper by nothing measurable) loses coroutines created earlier.
  */
@@ -28,6 +35,16 @@
 static char abort_key;            /* its address is the abort sentinel */
 
 /* ---- memory ---- */
+
+/* "file:12: instruction budget exceeded (N instructions per handler call)". */
+static void budget_message(lrt *rt, char *out, size_t n, bool with_where)
+{
+    char where[160] = "";
+    if (with_where && rt->L) lrt_where(rt->L, 0, where, sizeof(where));
+    bool node = rt->ctx == LRT_CTX_NODE;
+    snprintf(out, n, "%s%sinstruction budget exceeded (%lld instructions per %s)", where, where[0] ? " " : "",
+             (long long)(node ? rt->node_budget : rt->scenario_budget), node ? "handler call" : "scenario call");
+}
 
 static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -50,6 +67,17 @@ static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                      where, where[0] ? " " : "", nsize, rt->mem_cap >> 20);
         rt->killed = true;
         return NULL;
+    }
+    if (!ptr && osize == LUA_TSTRING && nsize > LRT_CHARGED_STRING && rt->calls > 0) {
+        /* A long string: the bytes copied into it are work no instruction count
+         * sees (a..b of huge strings, string.rep, gsub). Long strings are never
+         * interned, so this charge is the same in every process. */
+        rt->budget_left -= (int64_t)(nsize / LRT_BYTES_PER_INSTRUCTION);
+        if (rt->budget_left < 0 && !rt->killed) {    /* refused once: the unwinding may allocate */
+            budget_message(rt, rt->kill_msg, sizeof(rt->kill_msg), true);
+            rt->killed = true;
+            return NULL;
+        }
     }
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
@@ -93,10 +121,7 @@ static void hook(lua_State *L, lua_Debug *ar)
     }
     rt->budget_left -= LRT_HOOK_COUNT;
     if (rt->budget_left < 0) {
-        bool node = rt->ctx == LRT_CTX_NODE;
-        snprintf(what, sizeof(what), "instruction budget exceeded (%lld instructions per %s)",
-                 (long long)(node ? rt->node_budget : rt->scenario_budget),
-                 node ? "handler call" : "scenario call");
+        budget_message(rt, what, sizeof(what), false);
         kill(L, what);
     }
     if (rt->mem_used > rt->mem_cap) {
@@ -105,6 +130,21 @@ static void hook(lua_State *L, lua_Debug *ar)
             snprintf(what, sizeof(what), "memory cap exceeded (%zu MiB per run)", rt->mem_cap >> 20);
             kill(L, what);
         }
+    }
+}
+
+void lrt_charge(lua_State *L, int64_t cost)
+{
+    lrt *rt = lrt_of(L);
+    if (rt->killed) {
+        lua_pushstring(L, rt->kill_msg);
+        lua_error(L);
+    }
+    rt->budget_left -= cost < 0 ? INT64_MAX / 2 : cost;
+    if (rt->budget_left < 0 && rt->calls > 0) {
+        char what[160];
+        budget_message(rt, what, sizeof(what), false);
+        kill(L, what);
     }
 }
 
@@ -194,7 +234,9 @@ int lrt_pcall(lrt *rt, int nargs, int nresults, int ctx, sim_node *node, const c
     rt->budget_left = ctx == LRT_CTX_NODE ? rt->node_budget : rt->scenario_budget;
     int64_t budget = rt->budget_left;
     rt->killed = false;
+    rt->calls++;
     int status = lua_pcall(L, nargs, nresults, base);
+    rt->calls--;
     rt->last_spent = budget - rt->budget_left;
     if (status != LUA_OK) take_error(rt, status);
     lua_remove(L, base);

@@ -36,6 +36,9 @@ enum lrt_ctx { LRT_CTX_SCENARIO, LRT_CTX_NODE };
 #define LRT_SCENARIO_BUDGET_DEFAULT INT64_C(500000000)  /* per scenario callback */
 #define LRT_MEM_CAP_DEFAULT ((size_t)256 << 20)         /* bytes per run */
 #define LRT_MSG_MAX_DEFAULT ((size_t)4 << 20)          /* bytes of one encoded message */
+#define LRT_CHARGED_STRING 128     /* allocations of strings above this are charged by size (a short,
+                                      interned string, whose allocation depends on the GC, is smaller) */
+#define LRT_BYTES_PER_INSTRUCTION 16                    /* their cost: one instruction per 16 bytes */
 #define LRT_HOOK_COUNT 1000                             /* instructions between hook calls */
 
 typedef struct lrt_buf {
@@ -76,6 +79,7 @@ typedef struct lrt {
     const char *handler;         /* "start", "receive", "timer", "callback" ... */
     const void *self;            /* the running node's self table (identity only) */
     int64_t budget_left;
+    int calls;                   /* lrt_pcall depth: charges apply only inside a call */
     int64_t last_spent;          /* instructions the last lrt_pcall ran (steps of LRT_HOOK_COUNT) */
     bool killed;                 /* a limit was hit: every pcall re-raises */
     char kill_msg[400];
@@ -119,6 +123,9 @@ void lrt_keep_system_config(lrt *rt, const struct sim_system *sys, void *config)
  * LUA_ERRRUN and rt->errmsg "". Allocates nothing outside the protected call. */
 int lrt_pcall(lrt *rt, int nargs, int nresults, int ctx, sim_node *node, const char *handler);
 bool lrt_is_abort(lua_State *L, int idx);
+/* Charges cost instructions to the running call; raises the budget error (and
+ * kills the call) when it is spent, or when the call was killed already. */
+void lrt_charge(lua_State *L, int64_t cost);
 int lrt_raise_abort(lua_State *L);                      /* never returns */
 /* Records the first scenario error and stops the simulation. */
 void lrt_scenario_error(lrt *rt, const char *msg);

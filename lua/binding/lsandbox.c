@@ -16,7 +16,11 @@
  *
  * Catching: pcall, xpcall and coroutine.resume re-raise when the run was killed
  * by a limit or aborted by a failed assertion (lrt.c), so user code cannot catch
- * its way past the instruction budget or the memory cap.
+ * its way past the instruction budget or the memory cap. Nothing user-written
+ * runs with the count hook off: no finalizers (__gc is checked raw), no xpcall
+ * message handler after a kill, no __close handler of a coroutine a kill ended.
+ * coroutine.create/wrap and string.rep charge the budget for work the count
+ * hook cannot see (lrt.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -147,8 +151,12 @@ static int l_collectgarbage(lua_State *L)
 static int l_setmetatable(lua_State *L)
 {
     if (lua_type(L, 2) == LUA_TTABLE) {
-        lua_getfield(L, 2, "__gc");
-        lua_getfield(L, 2, "__mode");
+        /* Raw reads, as Lua's own: an __index on the metatable must not run
+         * (it could add a raw __gc while the check looks). */
+        lua_pushliteral(L, "__gc");
+        lua_rawget(L, 2);
+        lua_pushliteral(L, "__mode");
+        lua_rawget(L, 2);
         if (!lua_isnil(L, -2))
             return luaL_argerror(L, 2, "__gc is not available in the dsim sandbox (finalizers run at "
                                        "unpredictable points)");
@@ -195,10 +203,30 @@ static int l_pcall(lua_State *L)
     return finish_pcall(L, status, 0);
 }
 
+/* The message handler of xpcall, around the user's (upvalue 1). A limit kill is
+ * raised from the count hook, where hooks are off: the user's handler would run
+ * unbudgeted, so after a kill it is not called at all. */
+static int xpcall_handler(lua_State *L)
+{
+    lrt *rt = lrt_of(L);
+    if (rt->killed || lrt_is_abort(L, 1)) {
+        if (rt->killed) lua_pushstring(L, rt->kill_msg);
+        else lua_pushvalue(L, 1);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int l_xpcall(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, xpcall_handler, 1);
+    lua_replace(L, 2);
     lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
     lua_rotate(L, 3, 2);
@@ -206,14 +234,129 @@ static int l_xpcall(lua_State *L)
     return finish_pcall(L, status, 2);
 }
 
+/* ---- coroutines ----
+ * A limit kill raised inside a coroutine leaves it dead with hooks off (the
+ * hook raised it, and lua_resume, unlike pcall, does not turn them back on), so
+ * its pending __close handlers must never run: such a thread is remembered
+ * (registry[&killed_key][thread] = true) and coroutine.close does not close it,
+ * and coroutine.wrap (re-implemented here) does not close it on the error. */
+
+static char killed_key;
+
+static void remember_killed(lua_State *L, int co)
+{
+    co = lua_absindex(L, co);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &killed_key);
+    lua_pushvalue(L, co);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+static bool was_killed(lua_State *L, int co)
+{
+    co = lua_absindex(L, co);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &killed_key);
+    lua_pushvalue(L, co);
+    bool k = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return k;
+}
+
+/* A new coroutine costs what its fresh hook count could hide. */
+static int l_create(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lrt_charge(L, LRT_HOOK_COUNT);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    return 1;
+}
+
 static int l_resume(lua_State *L)
 {
     int n = lua_gettop(L);
+    lua_State *co = lua_tothread(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, n, LUA_MULTRET);
+    if (lrt_of(L)->killed && co) {
+        lua_pushthread(co);
+        lua_xmove(co, L, 1);
+        remember_killed(L, -1);
+        lua_pop(L, 1);
+    }
     reraise_if_killed(L, lua_toboolean(L, 1) ? LUA_OK : LUA_ERRRUN, 2);
     return lua_gettop(L);
+}
+
+static int l_close(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    lrt_charge(L, 0);                            /* re-raises after a kill */
+    int st = lua_status(co);
+    if (st != LUA_OK && st != LUA_YIELD && was_killed(L, 1)) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, "the coroutine was stopped by a limit (its __close handlers do not run)");
+        return 2;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* The function coroutine.wrap returns (upvalue 1: the thread): Lua's own
+ * contract, except that a thread a limit killed is not closed. */
+static int wrapped(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    lrt *rt = lrt_of(L);
+    int n = lua_gettop(L);
+    if (lua_status(co) == LUA_OK && lua_gettop(co) == 0) return luaL_error(L, "cannot resume dead coroutine");
+    if (!lua_checkstack(co, n + 1)) return luaL_error(L, "too many arguments to resume");
+    lua_xmove(L, co, n);
+    int nres;
+    int st = lua_resume(co, L, n, &nres);
+    if (st == LUA_OK || st == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) return luaL_error(L, "too many results to resume");
+        lua_xmove(co, L, nres);
+        reraise_if_killed(L, LUA_OK, 0);
+        return nres;
+    }
+    lua_xmove(co, L, 1);                         /* the error object */
+    st = lua_status(co);
+    bool dead = st != LUA_OK && st != LUA_YIELD; /* an error in the coroutine itself */
+    if (rt->killed) {
+        if (dead) {
+            lua_pushvalue(L, lua_upvalueindex(1));
+            remember_killed(L, -1);
+        }
+        lua_pushstring(L, rt->kill_msg);
+        return lua_error(L);
+    }
+    if (lrt_is_abort(L, -1)) return lrt_raise_abort(L);
+    if (dead) {                                  /* as Lua's wrap: run its __close handlers */
+        lua_pop(L, 1);
+        st = lua_resetthread(co);
+        lua_xmove(co, L, 1);
+        reraise_if_killed(L, st, -1);
+    }
+    if (st != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {   /* with the position, as Lua's */
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+static int l_wrap(lua_State *L)
+{
+    l_create(L);
+    lua_pushcclosure(L, wrapped, 1);
+    return 1;
 }
 
 /* ---- string ---- */
@@ -235,6 +378,25 @@ static int l_format(lua_State *L)
             lrt_tostring(L, arg, NULL);
             lua_replace(L, arg);
         }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* string.rep: its count and its bytes are charged first, since a count of
+ * 10^15 copies of "" allocates nothing and would run for days. */
+static int l_rep(lua_State *L)
+{
+    size_t l, lsep = 0;
+    luaL_checklstring(L, 1, &l);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &lsep);
+    if (n > 0) {
+        double bytes = (double)n * (double)(l + lsep);
+        double cost = (double)n + bytes / LRT_BYTES_PER_INSTRUCTION;
+        lrt_charge(L, cost > 1e15 ? -1 : (int64_t)cost);
     }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -288,13 +450,22 @@ int lrt_open_sandbox(lua_State *L)
     int str = lua_gettop(L);
     refuse(L, str, "dump", "string.dump", "binary chunks are not allowed");
     wrap(L, str, "format", l_format);
+    wrap(L, str, "rep", l_rep);
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);                    /* the string metatable: hide it */
     lua_pushliteral(L, "string");
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 3);
     lua_getglobal(L, LUA_COLIBNAME);
-    wrap(L, lua_gettop(L), "resume", l_resume);
+    int co = lua_gettop(L);
+    wrap(L, co, "resume", l_resume);
+    wrap(L, co, "close", l_close);
+    lua_pushcfunction(L, l_create);
+    lua_setfield(L, co, "create");
+    lua_pushcfunction(L, l_wrap);
+    lua_setfield(L, co, "wrap");
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &killed_key);
     lua_pop(L, 2);
     return 0;
 }
