@@ -125,6 +125,7 @@ struct sim {
     uint32_t msg_cap, msg_free;
     uint64_t next_msg_id;
     void *body_free[BODY_CLASSES];
+    size_t msg_body_bytes;      /* bodies of messages in flight outside the slots */
 
     timer_slot *timers;
     uint32_t timer_cap, timer_free;

@@ -75,6 +75,7 @@ static uint32_t msg_new(sim *s, const void *body, size_t len)
         dst = body_alloc(s, len);
         if (!dst) return POOL_NONE;
         m->heap_body = dst;
+        s->msg_body_bytes += len;
     }
     s->msg_free = m->next_free;
     if (len) memcpy(dst, body, len);
@@ -87,10 +88,19 @@ static uint32_t msg_new(sim *s, const void *body, size_t len)
 void msg_release(sim *s, uint32_t slot)
 {
     msg_slot *m = &s->msgs[slot];
-    if (m->len > INLINE_BODY_BYTES) body_release(s, m->heap_body, m->len);
+    if (m->len > INLINE_BODY_BYTES) {
+        body_release(s, m->heap_body, m->len);
+        s->msg_body_bytes -= m->len;
+    }
     m->heap_body = NULL;
     m->next_free = s->msg_free;
     s->msg_free = slot;
+}
+
+size_t sim_memory_in_flight(const sim *s)
+{
+    return s->msg_body_bytes + (size_t)s->msg_cap * sizeof(msg_slot) + (size_t)s->timer_cap * sizeof(timer_slot) +
+           sim_pending(s) * 2 * sizeof(uint64_t);
 }
 
 void net_free_all(sim *s)

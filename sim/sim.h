@@ -117,6 +117,9 @@ uint64_t sim_seed(const sim *s);
 int64_t sim_now_ns(const sim *s);
 uint64_t sim_events_run(const sim *s);
 size_t sim_pending(const sim *s);
+/* Bytes the kernel holds for messages, timers and events in flight (bodies,
+ * pool slots, queue entries): what a host counts against a run's memory cap. */
+size_t sim_memory_in_flight(const sim *s);
 
 /* Adds a node that starts at the current time. `name` must be unique, 1..63 chars
  * of [A-Za-z0-9_.:-]. `config` is handed to the program, never freed. */

@@ -80,6 +80,22 @@ START_TEST(test_budget_bypasses)
 }
 END_TEST
 
+START_TEST(test_time_and_memory_floods)
+{
+    run_expect("run tests/hostile/stall.lua --seed 1", 1,
+               "FAILED time-stalled: n1 timer: simulated time stopped at 0s: over 100000 handler calls at that instant");
+    run_expect("run tests/hostile/stall.lua --seed 2", 1,
+               "FAILED time-stalled: n2 receive: simulated time stopped at 0s: over 100000 handler calls");
+    run_expect("run tests/hostile/stall.lua --seed 3", 2,
+               "dsim: tests/hostile/stall.lua:30: bad argument #1 to 'every' (the period must be at least 1us");
+    run_expect("run tests/hostile/stall.lua --seed 4", 1,
+               "FAILED node-error: n1 timer: tests/hostile/stall.lua:17: memory cap exceeded (48 MiB per run, with 47 "
+               "MiB of messages and timers in flight)");
+    run_expect("run tests/hostile/stall.lua --seed 5", 1,
+               "FAILED node-error: n1 timer: tests/hostile/stall.lua:20: memory cap exceeded (48 MiB per run");
+}
+END_TEST
+
 Suite *hostile_suite(void);
 
 Suite *hostile_suite(void)
@@ -93,6 +109,7 @@ Suite *hostile_suite(void)
     TCase *hang = tcase_create("hangs");
     tcase_set_timeout(hang, 120);
     tcase_add_loop_test(hang, test_budget_bypasses, 1, 10);
+    tcase_add_test(hang, test_time_and_memory_floods);
     suite_add_tcase(s, hang);
     return s;
 }

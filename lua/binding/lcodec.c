@@ -284,6 +284,7 @@ void lrt_encode(lua_State *L, int idx, lrt_buf *b)
     b->len = 0;
     put(&e, "", 0);
     put_value(&e, lua_absindex(L, idx));
+    lrt_charge(L, (int64_t)(b->len / LRT_BYTES_PER_INSTRUCTION));   /* the copying no hook sees */
 }
 
 /* ---- dsim.encode, dsim.decode, dsim.array, dsim.object ---- */

@@ -268,6 +268,7 @@ static int l_inject(lua_State *L)
         lua_pushliteral(L, "type");
         if (lua_rawget(L, 2) == LUA_TSTRING) type = lua_tostring(L, -1);
     }
+    lrt_check_memory(L, rt->buf.len);
     if (sim_inject(rt->s, id, type, rt->buf.data, rt->buf.len) != 0) return luaL_error(L, "dsim.inject failed");
     return 0;
 }

@@ -220,6 +220,7 @@ static void call(sim_node *node, lua_CFunction fn, const char *handler, const ch
 {
     lrt *rt = config_of(node)->rt;
     lua_State *L = rt->L;
+    if (!lrt_count_call(rt, node, handler)) return;
     lua_pushcfunction(L, fn);
     lua_pushlightuserdata(L, node);
     if (arg) lua_pushstring(L, arg);

@@ -31,6 +31,7 @@
 
 #include "lua/binding/lrt.h"
 #include "sim/systems/system.h"
+#include "sim/units.h"
 
 static char abort_key;            /* its address is the abort sentinel */
 
@@ -131,6 +132,17 @@ static void hook(lua_State *L, lua_Debug *ar)
             kill(L, what);
         }
     }
+}
+
+void lrt_check_memory(lua_State *L, size_t extra)
+{
+    lrt *rt = lrt_of(L);
+    size_t outside = sim_memory_in_flight(rt->s) + extra;
+    if (rt->mem_used + outside <= rt->mem_cap || rt->calls == 0) return;
+    char what[200];
+    snprintf(what, sizeof(what), "memory cap exceeded (%zu MiB per run, with %zu MiB of messages and timers in "
+             "flight)", rt->mem_cap >> 20, outside >> 20);
+    kill(L, what);
 }
 
 void lrt_charge(lua_State *L, int64_t cost)
@@ -261,6 +273,23 @@ void lrt_fail(lrt *rt, const char *check, const char *detail)
     sim_halt(rt->s);
 }
 
+bool lrt_count_call(lrt *rt, sim_node *node, const char *handler)
+{
+    int64_t now = sim_now_ns(rt->s);
+    if (now != rt->instant_ns || rt->instant_calls == 0) {
+        rt->instant_ns = now;
+        rt->instant_calls = 0;
+    }
+    if (++rt->instant_calls <= rt->instant_max) return true;
+    char t[40], detail[600];
+    sim_duration_format(now, t, sizeof(t));
+    snprintf(detail, sizeof(detail), "%s %s: simulated time stopped at %s: over %lld handler calls at that instant "
+             "(a timer set to 0ms, a zero-latency loop? dsim.limits{ instant_calls = N })",
+             node ? sim_self_name(node) : "scenario", handler, t, (long long)rt->instant_max);
+    lrt_fail(rt, "time-stalled", detail);
+    return false;
+}
+
 void lrt_scenario_only(lua_State *L, const char *fname)
 {
     lrt *rt = lrt_of(L);
@@ -372,6 +401,7 @@ lrt *lrt_create(sim *s, dsim_run *run, const char *scenario, char *err, size_t e
     rt->scenario_budget = LRT_SCENARIO_BUDGET_DEFAULT;
     rt->mem_cap = LRT_MEM_CAP_DEFAULT;
     rt->msg_max = LRT_MSG_MAX_DEFAULT;
+    rt->instant_max = LRT_INSTANT_MAX_DEFAULT;
     rt->pattern_cpu_ns = 20 * SIM_NS_PER_S;
     rt->next_cluster = 1;
     rt->L = lua_newstate(counting_alloc, rt);

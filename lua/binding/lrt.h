@@ -35,6 +35,7 @@ enum lrt_ctx { LRT_CTX_SCENARIO, LRT_CTX_NODE };
 #define LRT_NODE_BUDGET_DEFAULT INT64_C(10000000)       /* instructions per handler call */
 #define LRT_SCENARIO_BUDGET_DEFAULT INT64_C(500000000)  /* per scenario callback */
 #define LRT_MEM_CAP_DEFAULT ((size_t)256 << 20)         /* bytes per run */
+#define LRT_INSTANT_MAX_DEFAULT INT64_C(100000)        /* handler calls at one simulated instant */
 #define LRT_MSG_MAX_DEFAULT ((size_t)4 << 20)          /* bytes of one encoded message */
 #define LRT_CHARGED_STRING 128     /* allocations of strings above this are charged by size (a short,
                                       interned string, whose allocation depends on the GC, is smaller) */
@@ -72,6 +73,8 @@ typedef struct lrt {
     int64_t pattern_cpu_ns;      /* lpattern.c: CPU time one string pattern call may take */
     size_t mem_cap, mem_used, mem_peak;
     size_t msg_max;              /* the longest encoding (message, disk, annotation) */
+    int64_t instant_max;         /* handler calls and callbacks at one instant */
+    int64_t instant_ns, instant_calls;
 
     /* The running call (saved and restored around nested calls). */
     int ctx;
@@ -126,11 +129,19 @@ bool lrt_is_abort(lua_State *L, int idx);
 /* Charges cost instructions to the running call; raises the budget error (and
  * kills the call) when it is spent, or when the call was killed already. */
 void lrt_charge(lua_State *L, int64_t cost);
+/* Kills the call when the Lua heap plus what the kernel holds in flight (plus
+ * extra bytes about to be added) passes the memory cap. */
+void lrt_check_memory(lua_State *L, size_t extra);
 int lrt_raise_abort(lua_State *L);                      /* never returns */
 /* Records the first scenario error and stops the simulation. */
 void lrt_scenario_error(lrt *rt, const char *msg);
 /* Reports a failed check, stops the simulation, marks the run failed. */
 void lrt_fail(lrt *rt, const char *check, const char *detail);
+/* Counts a handler or callback about to run at the current instant; once more
+ * than rt->instant_max ran at one instant (time stopped advancing), fails the
+ * run with the check "time-stalled" naming node (or the scenario) and handler,
+ * and returns false. */
+bool lrt_count_call(lrt *rt, sim_node *node, const char *handler);
 /* Errors "dsim.NAME cannot be called from a node program" inside a handler. */
 void lrt_scenario_only(lua_State *L, const char *fname);
 /* "file:line:" of the innermost Lua frame at or above level, or "". */

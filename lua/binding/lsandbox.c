@@ -385,19 +385,15 @@ static int l_format(lua_State *L)
     return 1;
 }
 
-/* string.rep: its count and its bytes are charged first, since a count of
- * 10^15 copies of "" allocates nothing and would run for days. */
+/* string.rep: its count is charged first, since 10^15 copies of "" allocate
+ * nothing and would run for days; the bytes are charged as the result is made. */
 static int l_rep(lua_State *L)
 {
     size_t l, lsep = 0;
     luaL_checklstring(L, 1, &l);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_optlstring(L, 3, "", &lsep);
-    if (n > 0) {
-        double bytes = (double)n * (double)(l + lsep);
-        double cost = (double)n + bytes / LRT_BYTES_PER_INSTRUCTION;
-        lrt_charge(L, cost > 1e15 ? -1 : (int64_t)cost);
-    }
+    if (n > 0 && l + lsep == 0) lrt_charge(L, n / LRT_BYTES_PER_INSTRUCTION);   /* else: by its bytes, as made */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);

@@ -8,8 +8,10 @@
  *   dsim.run(d)           runs the simulation for d (--until T makes it run to T)
  *   dsim.now()            simulated time in seconds;  dsim.seed()  the run's seed
  *   dsim.limits{ instructions = N, scenario_instructions = N, memory = "64MiB",
- *                pattern_cpu = "20s" }     (per handler call / scenario call / run /
- *                                           string pattern call, see lpattern.c)
+ *                pattern_cpu = "20s", message = "4MiB", instant_calls = 100000 }
+ *                         (per handler call / scenario call / run / string pattern
+ *                         call, see lpattern.c / encoded message / handler calls
+ *                         and callbacks at one simulated instant)
  *   dsim.stats([type])    messages sent/delivered/dropped... so far
  *
  * The rest of the module is registered by its own files: units and
@@ -44,6 +46,7 @@ static void fire(sim *s, void *ctx)
     lrt_cb *cb = ctx;
     lrt *rt = cb->rt;
     if (cb->cancelled || rt->failed || rt->error || rt->closing) return;
+    if (!lrt_count_call(rt, NULL, "callback")) return;
     lua_rawgeti(rt->L, LUA_REGISTRYINDEX, cb->ref);
     if (lrt_pcall(rt, 0, 0, LRT_CTX_SCENARIO, NULL, "callback") != LUA_OK) {
         if (!rt->errmsg[0]) return;                   /* an assertion failed: already reported */
@@ -104,6 +107,7 @@ static int l_every(lua_State *L)
     lrt *rt = scenario(L, "every");
     int64_t period = lrt_check_duration(L, 1);
     luaL_argcheck(L, period > 0, 1, "the period must be > 0");
+    luaL_argcheck(L, period >= SIM_NS_PER_US, 1, "the period must be at least 1us (a shorter one floods the run)");
     lrt_schedule(L, 2, sim_now_ns(rt->s) + period, period);
     return 1;
 }
@@ -155,6 +159,7 @@ static int l_seed(lua_State *L)
 static int l_limits(lua_State *L)
 {
     static const char *const known[] = { "instructions", "scenario_instructions", "memory", "pattern_cpu", "message",
+                                         "instant_calls",
                                          NULL };
     lrt *rt = scenario(L, "limits");
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -179,6 +184,11 @@ static int l_limits(lua_State *L)
         luaL_argcheck(L, ok, 1, "field 'memory': a size like \"64MiB\" expected");
         luaL_argcheck(L, bytes > rt->mem_used + ((size_t)1 << 20), 1, "field 'memory': below what is in use already");
         rt->mem_cap = (size_t)bytes;
+    }
+    if (lua_getfield(L, 1, "instant_calls") != LUA_TNIL) {
+        luaL_argcheck(L, lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0, 1,
+                      "field 'instant_calls': an integer > 0 expected");
+        rt->instant_max = lua_tointeger(L, -1);
     }
     if (lua_getfield(L, 1, "message") != LUA_TNIL) {
         uint64_t bytes = 0;

@@ -47,6 +47,7 @@ static int m_send(lua_State *L)
         lua_pushliteral(L, "type");
         if (lua_rawget(L, 3) == LUA_TSTRING) type = lua_tostring(L, -1);
     }
+    lrt_check_memory(L, rt->buf.len);
     int rc = sim_send(node, to, type, rt->buf.data, rt->buf.len);
     if (rc) return luaL_error(L, "self:send: %s", sim_strerror(rc));
     return 0;
@@ -75,6 +76,7 @@ static int m_set_timer(lua_State *L)
     sim_node *node = check_self(L, "set_timer");
     const char *name = luaL_checkstring(L, 2);
     int64_t delay = lrt_check_duration(L, 3);
+    lrt_check_memory(L, 64);
     push_timers(L, node);
     cancel(L, node, name);
     uint64_t id = sim_timer_set(node, delay, name, 0);
