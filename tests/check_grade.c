@@ -117,6 +117,26 @@ START_TEST(test_planted_bugs_lose_their_points)
 }
 END_TEST
 
+#define LAB2 "02-broadcast"
+#define LAB2_TESTS "tests/labs/02-broadcast"
+
+START_TEST(test_lab2_solution_skeleton_and_bugs)
+{
+    result r;
+    run_dsim(&r, "grade " LAB2 " " LAB2_TESTS "/solution");
+    ck_assert_msg(r.code == 0 && score_of(&r) == 10.0, "exit %d:\n%s", r.code, r.out);
+    run_dsim(&r, "grade " LAB2 " textbook/labs/" LAB2 "/skeleton --seeds 1..3");
+    ck_assert_msg(r.code == 0 && score_of(&r) == 0.0, "exit %d:\n%s", r.code, r.out);
+    /* Never resending what a peer did not acknowledge loses the faults test only. */
+    run_dsim(&r, "grade " LAB2 " " LAB2_TESTS "/bugs/no_retransmit");
+    ck_assert_msg(test_points(&r, "broadcast: loss") == 0.0 && score_of(&r) == 6.0, "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.out, "lost acknowledged value"));
+    /* Every node re-spreading every value costs too many messages. */
+    run_dsim(&r, "grade " LAB2 " " LAB2_TESTS "/bugs/flood");
+    ck_assert_msg(test_points(&r, "broadcast: fewer") == 0.0 && score_of(&r) == 7.0, "%s", r.out);
+}
+END_TEST
+
 /* A folder with echo.lua and unique_ids.lua of the given bodies. */
 static void make_submission(char *dir, const char *echo, const char *ids)
 {
@@ -261,6 +281,7 @@ Suite *grade_suite(void)
     tcase_add_test(core, test_skeleton_scores_zero);
     tcase_add_test(core, test_planted_bugs_lose_their_points);
     tcase_add_test(core, test_handout_has_no_hidden_tests);
+    tcase_add_test(core, test_lab2_solution_skeleton_and_bugs);
     suite_add_tcase(s, core);
     TCase *faults = tcase_create("faults");
     tcase_set_timeout(faults, 600);

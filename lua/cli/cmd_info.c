@@ -22,7 +22,7 @@ static const char usage[] =
     "        failed (the output names it, its time, and the command that reproduces it);\n"
     "        2: a usage or scenario error.\n"
     "  dsim sweep SCENARIO --seeds A..B [-j N] [--shard I/N] [--json F]\n"
-    "                      [--until D] [--loss P] [--timeout S]\n"
+    "                      [--until D] [--loss P] [--timeout S] [--submission DIR]\n"
     "        run each seed in its own process (N at once, default 2; each killed after\n"
     "        S seconds, default 120); prints each failing seed with its message and\n"
     "        reproduce command, then 'sweep: N seeds, P passed, F failed'. Exit 0: all\n"

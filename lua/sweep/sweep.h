@@ -52,7 +52,7 @@ typedef struct sweep_report {
 /* The command line of `dsim sweep`; strings point into argv. */
 typedef struct sweep_args {
     const char *scenario, *until, *loss, *json_path;
-    const char *submission;     /* not a flag of dsim sweep: set by dsim grade */
+    const char *submission;     /* --submission DIR, handed to every run (and set by dsim grade) */
     uint64_t seed_first, seed_last;
     bool seeds_given;
     uint32_t shard_index, shard_count;

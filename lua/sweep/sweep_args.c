@@ -11,7 +11,7 @@
 #include "lua/sweep/sweep.h"
 #include "sim/units.h"
 
-#define FLAGS "--seeds A..B, -j N, --shard I/N, --json F, --until D, --loss P, --timeout S"
+#define FLAGS "--seeds A..B, -j N, --shard I/N, --json F, --until D, --loss P, --timeout S, --submission DIR"
 #define TIMEOUT_NS_DEFAULT (120 * SIM_NS_PER_S)
 
 size_t sweep_shard_size(uint64_t first, uint64_t last, uint32_t index, uint32_t count)
@@ -104,13 +104,14 @@ static int flag_value(const char *flag, const char *v, sweep_args *a)
         return dsim_usage_error("sweep: --loss: expected a probability from 0 to 1 (like 0.05 or 5%%), got '%s'", v);
     }
     if (strcmp(flag, "--json") == 0) return a->json_path = v, 0;
+    if (strcmp(flag, "--submission") == 0) return a->submission = v, 0;
     return dsim_usage_error("sweep: %s: unknown flag (sweep accepts " FLAGS ")", flag);
 }
 
 static bool takes_value(const char *flag)
 {
     static const char *const with_value[] = { "--seeds", "-j", "--jobs", "--shard", "--timeout",
-                                              "--until", "--loss", "--json" };
+                                              "--until", "--loss", "--json", "--submission" };
     for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
         if (strcmp(flag, with_value[i]) == 0) return true;
     return false;
