@@ -171,6 +171,17 @@ cJSON *bc_state_json(const sim *s, sim_node_id id)
     add_hash(obj, "tip", &tip->hash);
     cJSON_AddNumberToObject(obj, "difficulty", (double)bc_work(tip->h.target));
     cJSON_AddNumberToObject(obj, "tip_time", (double)tip->h.time_ns / 1e9);
+    cJSON *recent = cJSON_AddArrayToObject(obj, "recent");   /* hashes of the last 8 blocks, oldest first */
+    uint32_t b = st->tip, k = 0;
+    while (k < 7 && st->blocks[b].parent != BC_NONE) { b = st->blocks[b].parent; k++; }
+    for (; k + 1 > 0; k--) {
+        uint32_t c = st->tip;
+        for (uint32_t d = 0; d < k; d++) c = st->blocks[c].parent;
+        char hex[65];
+        bc_hex(st->blocks[c].hash.b, 32, hex);
+        hex[16] = '\0';
+        cJSON_AddItemToArray(recent, cJSON_CreateString(hex));
+    }
     cJSON_AddNumberToObject(obj, "mempool", st->nmempool);
     cJSON_AddNumberToObject(obj, "utxos", (double)st->utxo.count);
     cJSON_AddNumberToObject(obj, "hashes", (double)st->hashes);
