@@ -22,7 +22,7 @@ end
 dsim.network{ latency = dsim.uniform("1ms", "5ms"), duplicate = "1%" }
 local nodes = dsim.cluster{ program = counter, count = 3 }
 for i = 1, 20 do
-  dsim.at(i * 0.005, function() nodes[dsim.random(3)]:inject{ type = "incr", by = 1 } end)
+  dsim.at(dsim.ms(5 * i), function() nodes[dsim.random(3)]:inject{ type = "incr", by = 1 } end)
 end
 dsim.run("500ms")
 

@@ -113,7 +113,7 @@ START_TEST(test_api)
     ck_assert(fd >= 0);
     run_dsim(&r, "run tests/lua/api.lua --seed 3 --trace %s", trace);
     expect_code(&r, 0, "api");
-    expect_text(&r, "checks: 33 run, 0 failed", "api");
+    expect_text(&r, "checks: 34 run, 0 failed", "api");
     FILE *f = fdopen(fd, "r");
     char line[4096];
     int annotate = 0, log = 0;
@@ -343,13 +343,20 @@ static const err_case err_cases[] = {
     { 29, 2, "", "bad argument #1 to 'require' (module names are dotted words" },
     { 30, 2, "", "instruction budget exceeded (1000000 instructions per scenario call)" },
     { 32, 2, "", "memory cap exceeded (16 MiB per run)" },
-    { 33, 2, "", "bad argument #1 to 'at' (a duration must be >= 0 seconds" },
+    { 33, 2, "", "bad argument #1 to 'at' (a duration must be >= 0, got -1)" },
     { 34, 2, "", "bad argument #1 to 'every' (the period must be > 0)" },
     { 35, 2, "", "bad argument #2 to 'uniform' (the high end is below the low end)" },
     { 36, 2, "", "bad argument #2 to 'skew' (malformed duration 'soon'" },
     { 37, 2, "", "bad argument #1 to 'workload' (field 'rate': malformed rate 'fast'" },
     { 38, 2, "", "bad argument #1 to 'cluster' (field 'program': its 'receive' must be a function, not a number)" },
     { 40, 2, "", "bad argument #1 to '?' (node name or node expected, got no value)" },
+    { 42, 2, "", "bad argument #1 to 'network' (field 'latency': a duration needs a unit: write \"5ms\" or \"5s\", not 5; "
+                 "or a distribution like dsim.uniform(\"1ms\", \"20ms\"))" },
+    { 43, 1, "FAILED node-error: n1 receive: ", "bad argument #2 to 'set_timer' (a duration needs a unit: write \"10ms\" or "
+                                               "\"10s\", not 10)" },
+    { 44, 2, "", "bad argument #1 to 'after' (a duration needs a unit, not 0.25: write \"250ms\" if you meant seconds "
+                 "(a computed value: dsim.s(x) or dsim.ms(x)))" },
+    { 45, 2, "", "bad argument #1 to 'workload' (field 'timeout': a duration needs a unit: write \"2ms\" or \"2s\", not 2)" },
 };
 
 START_TEST(test_error_paths)

@@ -1,6 +1,6 @@
 /*
  * Arguments in human units, for every function of the dsim module: durations
- * ("5ms", "1.5s", or a number of seconds), probabilities (0.05 or "5%"), rates
+ * ("5ms", "1.5s"; never a bare number), probabilities (0.05 or "5%"), rates
  * ("200/s" or a number per second), bandwidths ("10MB/s"), delay distributions
  * (dsim.uniform("1ms", "20ms") ...), and nodes (a name or a node handle). A bad
  * value is a Lua error naming the function, the argument (or the table field)
@@ -16,25 +16,42 @@
 
 #define DIST_MT "dsim.dist"
 
+/* A bare number is refused: `latency = 5` once meant five seconds without a
+ * word, while the command line refused it. The message carries the fix, with
+ * the student's own number, and names the converters for computed values. */
+static const char *bare_number(lua_State *L, int idx)
+{
+    const char *n = luaL_tolstring(L, idx, NULL);
+    double s = lua_tonumber(L, idx);
+    char as_s[32] = "";
+    if (s > 0 && s * 1e9 <= (double)SIM_TIME_MAX) sim_duration_format((int64_t)llround(s * 1e9), as_s, sizeof(as_s));
+    const char *why = s < 0 || s != s
+        ? lua_pushfstring(L, "a duration must be >= 0, got %s", n)
+        : lua_isinteger(L, idx) && strlen(n) <= 6
+        ? lua_pushfstring(L, "a duration needs a unit: write \"%sms\" or \"%ss\", not %s", n, n, n)
+        : strlen(as_s) && strlen(as_s) <= 8
+        ? lua_pushfstring(L, "a duration needs a unit, not %s: write \"%s\" if you meant seconds "
+                             "(a computed value: dsim.s(x) or dsim.ms(x))", n, as_s)
+        : lua_pushfstring(L, "a duration needs a unit, not %s: for a computed number of seconds write "
+                             "dsim.s(x), of milliseconds dsim.ms(x)", n);
+    lua_remove(L, -2);
+    return why;
+}
+
 /* Each parser returns NULL, or an error message pushed on the stack. */
 static const char *parse_duration(lua_State *L, int idx, int64_t *out)
 {
     if (lua_type(L, idx) == LUA_TNUMBER) {
-        double s = lua_tonumber(L, idx);
-        if (s >= 0 && s * 1e9 <= (double)SIM_TIME_MAX) {
-            *out = (int64_t)llround(s * 1e9);
-            return NULL;
-        }
-        return lua_pushfstring(L, "a duration must be >= 0 seconds, got %f", s);
+        if (lua_tonumber(L, idx) == 0) return *out = 0, NULL;   /* "0" needs no unit either */
+        return bare_number(L, idx);
     }
     if (lua_type(L, idx) == LUA_TSTRING) {
         const char *text = lua_tostring(L, idx);
         if (sim_duration_parse(text, out) == 0 && *out <= SIM_TIME_MAX) return NULL;
         return lua_pushfstring(L, "malformed duration '%s' (expected a number and a unit: ns, us, ms, s, m "
-                                  "or h, like \"5ms\" or \"1.5s\")", text);
+                                  "or h, like \"5ms\" or \"1.5s\"; a computed value: dsim.ms(x))", text);
     }
-    return lua_pushfstring(L, "duration expected (like \"5ms\" or a number of seconds), got %s",
-                           luaL_typename(L, idx));
+    return lua_pushfstring(L, "duration expected (like \"5ms\" or \"1.5s\"), got %s", luaL_typename(L, idx));
 }
 
 static const char *parse_prob(lua_State *L, int idx, double *out)
@@ -284,6 +301,31 @@ static int dist_sample(lua_State *L)
 /* ---- dsim.duration, dsim.rate, dsim.prob, dsim.random ---- */
 
 static int l_duration(lua_State *L) { lrt_push_seconds(L, lrt_check_duration(L, 1)); return 1; }
+
+/* dsim.ns/us/ms/s(x): a computed number in that unit as a duration string,
+ * rounded to the nanosecond, in the largest unit that keeps it an integer
+ * ("2500us"): the way to pass arithmetic (now() is in seconds) where a
+ * duration is expected. Formatted by hand, not by sim_duration_format: a Lua
+ * timer loop calls this once per event, and its snprintf calls cost a third of
+ * the whole-Lua benchmark's rate. */
+static int to_duration(lua_State *L, double ns_per_unit)
+{
+    double x = luaL_checknumber(L, 1) * ns_per_unit;
+    luaL_argcheck(L, x >= 0 && x <= (double)SIM_TIME_MAX, 1, "a duration must be >= 0 and below 292 years");
+    uint64_t ns = (uint64_t)llround(x);
+    const char *unit = ns % 1000000 == 0 ? "ms" : ns % 1000 == 0 ? "us" : "ns";
+    uint64_t v = ns % 1000000 == 0 ? ns / 1000000 : ns % 1000 == 0 ? ns / 1000 : ns;
+    char text[32], *p = text + sizeof(text);
+    *--p = 0;
+    for (const char *u = unit + strlen(unit); u > unit;) *--p = *--u;
+    do *--p = (char)('0' + v % 10); while ((v /= 10) != 0);
+    lua_pushstring(L, p);
+    return 1;
+}
+static int l_ns(lua_State *L) { return to_duration(L, 1); }
+static int l_us(lua_State *L) { return to_duration(L, 1e3); }
+static int l_ms(lua_State *L) { return to_duration(L, 1e6); }
+static int l_s(lua_State *L) { return to_duration(L, 1e9); }
 static int l_rate(lua_State *L) { lua_pushnumber(L, lrt_check_rate(L, 1)); return 1; }
 static int l_prob(lua_State *L) { lua_pushnumber(L, lrt_check_prob(L, 1)); return 1; }
 
@@ -310,7 +352,7 @@ int luaopen_dsim_units(lua_State *L)
     static const luaL_Reg fns[] = {
         { "constant", l_constant }, { "uniform", l_uniform }, { "normal", l_normal },
         { "exponential", l_exponential }, { "pareto", l_pareto }, { "lognormal", l_lognormal },
-        { "duration", l_duration }, { "rate", l_rate }, { "prob", l_prob }, { "random", l_random },
+        { "duration", l_duration }, { "ns", l_ns }, { "us", l_us }, { "ms", l_ms }, { "s", l_s }, { "rate", l_rate }, { "prob", l_prob }, { "random", l_random },
         { NULL, NULL },
     };
     luaL_setfuncs(L, fns, 0);

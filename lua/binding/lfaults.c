@@ -237,12 +237,6 @@ static int64_t check_offset(lua_State *L, int idx)
         int64_t ns;
         if (sim_duration_parse(lua_tostring(L, idx) + 1, &ns) == 0 && ns <= SIM_TIME_MAX) return -ns;
     }
-    if (lua_type(L, idx) == LUA_TNUMBER && lua_tonumber(L, idx) < 0) {
-        lua_pushnumber(L, -lua_tonumber(L, idx));
-        int64_t ns = lrt_check_duration(L, lua_gettop(L));
-        lua_pop(L, 1);
-        return -ns;
-    }
     return lrt_check_duration(L, idx);
 }
 

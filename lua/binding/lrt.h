@@ -183,7 +183,7 @@ bool lrt_decode(lua_State *L, const char *text, size_t len);   /* pushes 1 value
 int luaopen_dsim_codec(lua_State *L);     /* dsim.encode/decode/array/object */
 
 /* ---- largs.c: arguments in human units, nodes ---- */
-int64_t lrt_check_duration(lua_State *L, int idx);      /* "5ms" or seconds */
+int64_t lrt_check_duration(lua_State *L, int idx);      /* "5ms"; a bare number is refused */
 int64_t lrt_opt_duration(lua_State *L, int idx, int64_t def);
 int64_t lrt_field_duration(lua_State *L, int tidx, const char *key, int64_t def, const char *fname);
 double lrt_check_prob(lua_State *L, int idx);           /* 0.05 or "5%" */

@@ -57,7 +57,12 @@ static const char usage[] =
     "  dsim help [run]    this text\n"
     "  dsim version\n"
     "\n"
-    "Durations are written with a unit: 10ns, 250us, 5ms, 1.5s, 2m, 1h.\n"
+    "Units, everywhere (flags and Lua): durations are written with a unit, 10ns, 250us,\n"
+    "5ms, 1.5s, 2m, 1h (in Lua \"5ms\"; a bare number is refused, except 0). In Lua,\n"
+    "dsim.now() and self:now() are seconds (a float); dsim.duration(\"150ms\") gives\n"
+    "0.15 to compare with them; dsim.s(x), dsim.ms(x), dsim.us(x), dsim.ns(x) turn a\n"
+    "computed number back into a duration. The trace's t is integer nanoseconds.\n"
+    "Probabilities: 0.05 or 5%; rates: 200/s; bandwidths: 10MB/s or 100Mbps.\n"
     "The same scenario and seed always give the same run and the same trace hash.\n";
 
 static const char usage_run[] =

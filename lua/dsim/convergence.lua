@@ -55,11 +55,11 @@ local function prober(p)
     if not target then p.done = true; return end
     self.msg_id = self.msg_id + 1
     self:send(target, { type = "dump", msg_id = self.msg_id })
-    self:set_timer("retry", p.timeout)
+    self:set_timer("retry", dsim.s(p.timeout))
   end
   function P.start(self)
     self.i, self.tries, self.msg_id = 1, 0, 0
-    self:set_timer("go", math.max(0, p.at - self:now()))
+    self:set_timer("go", dsim.s(math.max(0, p.at - self:now())))
   end
   function P.timer(self, name)
     if name == "go" then return ask(self) end

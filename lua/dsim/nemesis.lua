@@ -79,7 +79,8 @@ end
 function inject.clock(n)
   local victim = n.targets[internal.fault_random(#n.targets)]
   local max_us = math.floor(n.clock_max * 1e6)
-  local offset = internal.fault_random(-max_us, max_us) / 1e6
+  local off_us = internal.fault_random(-max_us, max_us)
+  local offset = (off_us < 0 and "-" or "") .. math.abs(off_us) .. "us"
   local drift = n.drift_max > 0 and internal.fault_random(-n.drift_max, n.drift_max) or 0
   dsim.skew(victim, offset, drift)
   return function() dsim.skew(victim, 0, 0) end
@@ -136,7 +137,7 @@ local function build(opts)
   n.clock_max = field("clock_max", dsim.duration, opts.clock_max or "100ms")
   n.drift_max = opts.drift_max or 1000
   if math.type(n.drift_max) ~= "integer" or n.drift_max < 0 then argerr("field 'drift_max': an integer >= 0 expected") end
-  local spacing = dsim.exponential(n.every)
+  local spacing = dsim.exponential(dsim.s(n.every))
 
   local function undo()
     if n.active then n.active() end
@@ -157,9 +158,9 @@ local function build(opts)
     end
     local next_at = dsim.now() + internal.fault_draw(spacing)
     if n.stop_at and next_at > n.stop_at then next_at = n.stop_at end
-    dsim.at(next_at, tick)
+    dsim.at(dsim.s(next_at), tick)
   end
-  dsim.at(start + internal.fault_draw(spacing), tick)
+  dsim.at(dsim.s(start + internal.fault_draw(spacing)), tick)
   return n
 end
 

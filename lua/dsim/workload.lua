@@ -52,7 +52,7 @@ local function client_program(w)
     local id = internal.invoke(f, args)
     self.pending = { id = id, msg_id = self.msg_id, f = f, args = args, final = final }
     self:send(target, body)
-    self:set_timer("timeout", w.timeout)
+    self:set_timer("timeout", dsim.s(w.timeout))
   end
 
   local function next_final(self)
@@ -64,7 +64,7 @@ local function client_program(w)
   local function idle(self)
     if self.final_i then return next_final(self) end
     if w.stop and self:now() >= w.stop then return end
-    self:set_timer("op", -math.log(1 - self:random()) * w.think)
+    self:set_timer("op", dsim.s(-math.log(1 - self:random()) * w.think))
   end
 
   local function final_done(self, ok)
@@ -78,8 +78,8 @@ local function client_program(w)
   function P.start(self)
     self.msg_id = 0
     self.tries = 0
-    if w.final and self.name == w.reader then self:set_timer("final", math.max(0, w.final - self:now())) end
-    self:set_timer("op", math.max(0, w.start - self:now()) - math.log(1 - self:random()) * w.think)
+    if w.final and self.name == w.reader then self:set_timer("final", dsim.s(math.max(0, w.final - self:now()))) end
+    self:set_timer("op", dsim.s(math.max(0, w.start - self:now()) - math.log(1 - self:random()) * w.think))
   end
 
   function P.timer(self, name)

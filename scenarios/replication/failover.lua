@@ -49,7 +49,7 @@ function writer.timer(self, name)
     send(self, "n" .. self:random(3), { type = "write", key = self.next_key, value = self.next_key })
   elseif name == "timeout" then             -- no answer: the outcome is unknown; move on
     if self.read_i then return next_read(self) end
-    self:set_timer("write", -math.log(1 - self:random()) * 0.05)
+    self:set_timer("write", dsim.s(-math.log(1 - self:random()) * 0.05))
   end
 end
 function writer.receive(self, from, msg)
@@ -58,7 +58,7 @@ function writer.receive(self, from, msg)
   self:cancel_timer("timeout")
   if p.type == "write" then
     if msg.type == "write_ok" then self.acked[#self.acked + 1] = p.key; self.acked_t[#self.acked] = self:now() end
-    return self:set_timer("write", -math.log(1 - self:random()) * 0.05)
+    return self:set_timer("write", dsim.s(-math.log(1 - self:random()) * 0.05))
   end
   if msg.type ~= "read_ok" or msg.value ~= p.key then
     self.missing[#self.missing + 1] = p.key
@@ -69,7 +69,7 @@ end
 local w = dsim.cluster{ program = writer, name = "writer", client = true }[1]
 
 local crash_at = 0.5 + math.random()          -- the scenario's seeded stream
-dsim.at(crash_at, function() n[1]:crash() end)
+dsim.at(dsim.s(crash_at), function() n[1]:crash() end)
 dsim.run("4.5s")
 
 local st = w.state

@@ -29,11 +29,11 @@ end
 local function run_store(prefix, resolve)
   local n = dsim.cluster{ system = "multi-primary", count = 2, name = prefix, resolve = resolve }
   return dsim.cluster{ program = script{
-    { at = 0.1, to = prefix .. "1", msg = { type = "insert", key = 7, value = 100 } },   -- Alice's order
-    { at = 0.1, to = prefix .. "2", msg = { type = "insert", key = 7, value = 200 } },   -- Bob's order
-    { at = 0.5, to = prefix .. "1", msg = { type = "read", key = 7 } },
-    { at = 0.5, to = prefix .. "2", msg = { type = "read", key = 7 } },
-    { at = 0.6, to = prefix .. "1", msg = { type = "insert", key = 7, value = 300 } },
+    { at = "100ms", to = prefix .. "1", msg = { type = "insert", key = 7, value = 100 } },   -- Alice's order
+    { at = "100ms", to = prefix .. "2", msg = { type = "insert", key = 7, value = 200 } },   -- Bob's order
+    { at = "500ms", to = prefix .. "1", msg = { type = "read", key = 7 } },
+    { at = "500ms", to = prefix .. "2", msg = { type = "read", key = 7 } },
+    { at = "600ms", to = prefix .. "1", msg = { type = "insert", key = 7, value = 300 } },
   }, name = prefix .. "client", client = true }[1]
 end
 local l, v = run_store("l", "lww"), run_store("v", "vv")

@@ -9,7 +9,7 @@
 -- the same run keeps 2.
 local dsim = require "dsim"
 
-local SKEW = 0.5                                     -- seconds n2's clock runs ahead
+local SKEW = "500ms"                                 -- how far n2's clock runs ahead
 
 -- A client that sends each step's message at its time and keeps the replies.
 local function script(steps)
@@ -31,10 +31,10 @@ end
 local n = dsim.cluster{ system = "multi-primary", count = 2, resolve = "lww" }
 n[2]:skew(SKEW, 0)
 local c = dsim.cluster{ program = script{
-  { at = 0.1, to = "n2", msg = { type = "write", key = 1, value = 1 } },     -- Alice
-  { at = 0.3, to = "n1", msg = { type = "write", key = 1, value = 2 } },     -- Bob, later
-  { at = 1.0, to = "n1", msg = { type = "read", key = 1 } },
-  { at = 1.0, to = "n2", msg = { type = "read", key = 1 } },
+  { at = "100ms", to = "n2", msg = { type = "write", key = 1, value = 1 } },     -- Alice
+  { at = "300ms", to = "n1", msg = { type = "write", key = 1, value = 2 } },     -- Bob, later
+  { at = "1s", to = "n1", msg = { type = "read", key = 1 } },
+  { at = "1s", to = "n2", msg = { type = "read", key = 1 } },
 }, name = "client", client = true }[1]
 dsim.run("1.5s")
 
@@ -43,7 +43,7 @@ print(string.format("write x=1 at n2: %s; write x=2 at n1 (later): %s; then n1 r
   r[1] and r[1].type, r[2] and r[2].type, r[3] and r[3].value, r[4] and r[4].value))
 dsim.check("both writes were acknowledged", r[1] and r[1].type == "write_ok" and r[2] and r[2].type == "write_ok")
 dsim.check("the replicas converged", r[3] and r[4] and r[3].value == r[4].value)
-if SKEW > 0 then
+if dsim.duration(SKEW) > 0 then
   dsim.check("LWW under skew kept the EARLIER write (x = 1): the later write x = 2 is lost",
              r[3] and r[3].value == 1, "n1 reads " .. tostring(r[3] and r[3].value))
 else

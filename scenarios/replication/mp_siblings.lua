@@ -16,10 +16,10 @@ local n = dsim.cluster{ system = "multi-primary", count = 3, resolve = "vv" }
 local client = {}
 function client.start(self)
   self.log = {}
-  self:set_timer("alice1", 0.1)
-  self:set_timer("concurrent", 0.3)
-  self:set_timer("read", 0.6)
-  self:set_timer("final", 1.2)
+  self:set_timer("alice1", "100ms")
+  self:set_timer("concurrent", "300ms")
+  self:set_timer("read", "600ms")
+  self:set_timer("final", "1.2s")
 end
 function client.timer(self, name)
   if name == "alice1" then self:send("n1", { type = "write", key = 1, value = 1, msg_id = 1 })

@@ -7,7 +7,9 @@ local helper = require "api_helper"                   -- a module from this fold
 
 -- ---- units and messages ----
 dsim.check("module from the scenario folder", helper.answer == 42)
-dsim.check("durations", dsim.duration("1.5s") == 1.5 and dsim.duration("250us") == 0.00025 and dsim.duration(2) == 2)
+dsim.check("durations", dsim.duration("1.5s") == 1.5 and dsim.duration("250us") == 0.00025 and dsim.duration(0) == 0)
+dsim.check("computed durations", dsim.s(1.5) == "1500ms" and dsim.ms(2.5) == "2500us" and dsim.us(0.0014) == "1ns" and
+  dsim.ns(7) == "7ns" and dsim.s(0) == "0ms" and dsim.duration(dsim.ms(0.2)) == 0.0002, dsim.s(1.5) .. " " .. dsim.ms(2.5))
 dsim.check("rates and probabilities", dsim.rate("200/s") == 200 and dsim.prob("5%") == 0.05 and dsim.prob(0.5) == 0.5)
 dsim.check("distributions print", tostring(dsim.uniform("1ms", "20ms")) == "uniform(1ms, 20ms)", tostring(dsim.uniform("1ms", "20ms")))
 dsim.check("canonical JSON", dsim.encode{ b = 1, a = { 1, 2.5, {} }, c = dsim.object(), d = "q\"\n" } ==

@@ -21,6 +21,7 @@ function prog.receive(self, from, msg)
   if msg.type == "dot" then self.send("n2", {}) end -- @19
   if msg.type == "regex" then return ("a"):rep(40):find(("a?"):rep(40) .. ("a"):rep(40)) end
   if msg.type == "other" then stash:send("n1", {}) end -- @20
+  if msg.type == "bare" then self:set_timer("t", 10) end -- @43
 end
 function prog.start(self) if self.name == "n1" then stash = self end end
 
@@ -61,6 +62,10 @@ local cases = {
   [41] = function() dsim.limits{ pattern_cpu = "300ms" }; nodes[1]:inject{ type = "regex" } end,
   [39] = function() dsim.invariant("x", function() return false, "broken" end) end,
   [40] = function() dsim.at("1ms", dsim.heal); dsim.at("2ms", dsim.restart) end, -- @40
+  [42] = function() dsim.network{ latency = 5 } end, -- @42
+  [43] = node_case("bare"),
+  [44] = function() dsim.after(0.25, print) end, -- @44
+  [45] = function() dsim.workload{ "echo", nodes = nodes, timeout = 2 } end, -- @45
 }
 if dsim.seed() == 11 then dsim.limits{ memory = "32MiB" } end
 local case = cases[dsim.seed()]

@@ -21,13 +21,13 @@ local function queue_server(service_ms, serve)
   function P.receive(self, from, msg)
     self.tail = self.tail + 1
     self.q[self.tail] = { from = from, msg = msg }
-    if self.tail == self.head then self:set_timer("served", service_ms / 1000) end
+    if self.tail == self.head then self:set_timer("served", dsim.ms(service_ms)) end
   end
   function P.timer(self)
     local job = self.q[self.head]
     self.q[self.head], self.head = nil, self.head + 1
     serve(self, job.from, job.msg)
-    if self.q[self.head] then self:set_timer("served", service_ms / 1000) end
+    if self.q[self.head] then self:set_timer("served", dsim.ms(service_ms)) end
   end
   return P
 end
@@ -63,7 +63,7 @@ local function config(label, nshards, via_router, t0)
     if now < t0 + 2.5 then send(self) end
   end
   local gen = dsim.cluster{ program = G, count = 1, name = label .. "g" }[1]
-  dsim.at(t0, function() gen:inject{ type = "go" } end)
+  dsim.at(dsim.s(t0), function() gen:inject{ type = "go" } end)
   return r
 end
 
