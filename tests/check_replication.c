@@ -120,7 +120,7 @@ START_TEST(test_multi_primary_scenarios)
         expect(&r, 0, "checks: ", files[i]);
         cli_free(&r);
     }
-    const char *path = variant("scenarios/replication/mp_lww_skew.lua", "local SKEW = 0.5", "local SKEW = 0");
+    const char *path = variant("scenarios/replication/mp_lww_skew.lua", "local SKEW = \"500ms\"", "local SKEW = 0");
     cli_result r = run("run %s", path);
     expect(&r, 0, "check without skew LWW keeps the later write (x = 2): ok", "lww without skew");
     unlink(path);
