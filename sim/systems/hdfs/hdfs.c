@@ -208,6 +208,8 @@ static void client_next(sim_node *node, hdfs_state *st)
     char args[400];
     snprintf(args, sizeof(args), "{\"path\":\"%.300s\",\"len\":%llu}", path ? path : "", (unsigned long long)len);
     st->op_id = sim_history_invoke(sim_of(node), sim_self(node), type, args);
+    st->cl.lines = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "lines"));
+    st->cl.overwrite = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "overwrite"));
     hdfs_client_start(node, &st->cl, (hdfs_op)op, path ? path : "", data, len, sim_json_int(m, "replication", 0));
     cJSON_Delete(m);
 }

@@ -62,6 +62,7 @@ typedef struct nn_file {
     uint64_t len;
     uint8_t replication;
     bool complete, deleted;
+    sim_node_id writer;             /* the lease: who may add blocks and complete (not logged) */
 } nn_file;
 
 typedef struct nn_dn {              /* a data node as the name node knows it */
@@ -122,9 +123,10 @@ void hdfs_dn_start(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg);
 bool hdfs_dn_receive(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg, const sim_msg *msg, const cJSON *m,
                      const char *type);
 bool hdfs_dn_timer(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg, const char *name);
-/* A block this node holds, checked: its bytes (NULL for a size-only block or a
- * missing or corrupt one; *ok tells which). For node-local reads. */
-const char *hdfs_dn_read_local(sim_node *node, uint64_t block, uint64_t *len, bool *ok);
+/* A block this node holds, checked: a malloc'ed copy of its bytes (a size-only
+ * block's stand-in "synthetic:..."), or NULL with *ok false when it is missing
+ * or corrupt. For node-local reads. */
+char *hdfs_dn_read_local(sim_node *node, uint64_t block, uint64_t *len, bool *ok);
 
 /* ---- the client library (hdfs_client.c) ---- */
 
@@ -165,6 +167,8 @@ typedef struct hdfs_client {
     char *out;                      /* read: bytes so far */
     size_t outlen, outcap;
     bool synthetic;
+    bool overwrite;                 /* write: replace an existing file (set before start) */
+    bool lines;                     /* write: cut blocks after a newline (line records whole) */
     hdfs_result res;
 } hdfs_client;
 

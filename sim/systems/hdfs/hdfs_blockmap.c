@@ -161,7 +161,7 @@ static void dn_register(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJS
 
 static bool valid(const hdfs_nn *nn, uint64_t id)
 {
-    return id > 0 && id < nn->nblocks && !nn->files[nn->blocks[id].file].deleted;
+    return id > 0 && id < nn->nblocks && nn->blocks[id].target > 0 && !nn->files[nn->blocks[id].file].deleted;
 }
 
 static void block_report(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *m)

@@ -93,6 +93,11 @@ static void next_block(sim_node *node, hdfs_client *cl, uint64_t abandon)
     }
     cl->phase = P_ADD;
     cl->blen = cl->len - cl->off < (uint64_t)cl->cfg->block_size ? cl->len - cl->off : (uint64_t)cl->cfg->block_size;
+    if (cl->lines && cl->data && cl->off + cl->blen < cl->len) {      /* end the block after its last newline */
+        uint64_t cut = cl->blen;
+        while (cut > 0 && cl->data[cl->off + cut - 1] != '\n') cut--;
+        if (cut > 0) cl->blen = cut;
+    }
     cJSON *m = typed("add_block", cl->path);
     if (abandon) cJSON_AddNumberToObject(m, "abandon", (double)abandon);
     request(node, cl, cl->nn, m, 0);
@@ -204,6 +209,7 @@ void hdfs_client_start(sim_node *node, hdfs_client *cl, hdfs_op op, const char *
     static const char *const first[] = { "create", "reopen", "get", "get", "list", "delete" };
     cJSON *m = typed(first[op], path);
     if (op == HDFS_OP_WRITE) cJSON_AddNumberToObject(m, "replication", (double)cl->replication);
+    if (op == HDFS_OP_WRITE && cl->overwrite) cJSON_AddBoolToObject(m, "overwrite", true);
     if (op == HDFS_OP_READ || op == HDFS_OP_META) cJSON_AddStringToObject(m, "rack", cl->cfg->rack);
     cl->phase = op <= HDFS_OP_APPEND ? P_CREATE : op <= HDFS_OP_META ? P_GET : P_ONE;
     request(node, cl, cl->nn, m, 0);

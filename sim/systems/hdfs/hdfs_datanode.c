@@ -46,14 +46,17 @@ static const char *load(sim_node *node, uint64_t block, size_t *blen, uint64_t *
     return sim_disk_read(sim_self_disk(node), key, blen);
 }
 
-const char *hdfs_dn_read_local(sim_node *node, uint64_t block, uint64_t *len, bool *ok)
+char *hdfs_dn_read_local(sim_node *node, uint64_t block, uint64_t *len, bool *ok)
 {
     size_t blen = 0;
     uint32_t sum = 0;
     const char *data = load(node, block, &blen, len, &sum);
     *ok = data && hdfs_checksum(data, blen) == sum;
-    if (!*ok || strncmp(data, "synthetic:", 10) == 0) return NULL;
-    return data;
+    if (!*ok) return NULL;
+    char *copy = malloc(blen + 1);                  /* disk values are bytes, not C strings */
+    SIM_ASSERT(copy != NULL);
+    memcpy(copy, data, blen), copy[blen] = 0;
+    return copy;
 }
 
 static void report_bad(sim_node *node, hdfs_dn *dn, uint64_t block)
@@ -201,15 +204,18 @@ static void write_block(sim_node *node, hdfs_dn *dn, const sim_msg *msg, const c
     cJSON_Delete(rest);
 }
 
-static void write_ack(sim_node *node, hdfs_dn *dn, const cJSON *m)
+/* False when no pipeline of this node waits for it: then it is an ack for the
+ * HDFS client embedded on this node (a MapReduce worker writing its output). */
+static bool write_ack(sim_node *node, hdfs_dn *dn, const cJSON *m)
 {
     uint64_t block = (uint64_t)sim_json_int(m, "block", 0), req = (uint64_t)sim_json_int(m, "req", 0);
     for (uint32_t i = 0; i < dn->npipes; i++) {
         if (dn->pipes[i].block != block || dn->pipes[i].req != req) continue;
         ack(node, dn->pipes[i].upstream, block, req, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ok")));
         dn->pipes[i] = dn->pipes[--dn->npipes];
-        return;
+        return true;
     }
+    return false;
 }
 
 static void read_block(sim_node *node, hdfs_dn *dn, const sim_msg *msg, const cJSON *m)
@@ -287,7 +293,7 @@ bool hdfs_dn_receive(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg, const 
                      const char *type)
 {
     if (!strcmp(type, "write_block")) write_block(node, dn, msg, m);
-    else if (!strcmp(type, "write_ack")) write_ack(node, dn, m);
+    else if (!strcmp(type, "write_ack")) return write_ack(node, dn, m);
     else if (!strcmp(type, "read_block")) read_block(node, dn, msg, m);
     else if (!strcmp(type, "replicate")) replicate(node, dn, m);
     else if (!strcmp(type, "delete_blocks")) delete_blocks(node, m);

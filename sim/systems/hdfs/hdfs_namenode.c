@@ -8,6 +8,8 @@
  * are: it waits in safe mode (no re-replication, no writes) until the data
  * nodes' block reports cover `safemode_pct` of the blocks, as HDFS does.
  *
+ * One writer at a time: create and reopen give the writer the file's lease
+ * (volatile, as HDFS's leases are); add_block and complete from anyone else fail.
  * Replies carry the request's `req`; errors are {type:"error", req, text} with a
  * text that names the parameter ("replication 4 is above the 3 live data nodes").
  */
@@ -42,6 +44,7 @@ uint32_t hdfs_nn_add_file(hdfs_nn *nn, const char *path, uint8_t replication)
     nn_file *f = &nn->files[i];
     f->nblocks = 0, f->len = 0, f->deleted = false, f->complete = false;
     f->replication = replication;
+    f->writer = SIM_NODE_NONE;
     return i;
 }
 
@@ -78,9 +81,12 @@ static void apply(hdfs_nn *nn, const cJSON *e)
     if (fi < 0) return;
     nn_file *f = &nn->files[fi];
     if (!strcmp(op, "reopen")) f->complete = false;
-    else if (!strcmp(op, "delete")) f->deleted = true;
+    else if (!strcmp(op, "delete")) {
+        f->deleted = true;
+        for (uint32_t i = 0; i < f->nblocks; i++) nn->blocks[f->blocks[i]].target = 0;   /* orphans from now on */
+    }
     else if (!strcmp(op, "add_block")) hdfs_nn_add_block(nn, (uint32_t)fi, 0, f->replication);
-    else if (!strcmp(op, "abandon") && f->nblocks > 0) f->nblocks--;
+    else if (!strcmp(op, "abandon") && f->nblocks > 0) nn->blocks[f->blocks[--f->nblocks]].target = 0;
     else if (!strcmp(op, "complete")) {
         const cJSON *b;
         f->len = 0;
@@ -260,7 +266,7 @@ static void list(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *m, 
     reply(node, from, m, o);
 }
 
-static void delete(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *m, int64_t fi, const char *path)
+static void remove_file(sim_node *node, hdfs_nn *nn, int64_t fi, const char *path)
 {
     edit(node, nn, "delete", path, 0);
     nn_file *f = &nn->files[fi];
@@ -273,6 +279,11 @@ static void delete(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *m
             cJSON_Delete(d);
         }
     }
+}
+
+static void delete(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *m, int64_t fi, const char *path)
+{
+    remove_file(node, nn, fi, path);
     reply(node, from, m, typed("delete_ok"));
 }
 
@@ -281,8 +292,12 @@ static void create(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *m
     int64_t rep = sim_json_int(m, "replication", nn->cfg->replication);
     if (rep < 1 || rep > HDFS_MAX_REPLICATION) return fail(node, nn, from, m, "replication %lld is not in 1..%d", (long long)rep, HDFS_MAX_REPLICATION);
     if (rep > nn->live) return fail(node, nn, from, m, "replication %lld is above the %u live data nodes", (long long)rep, nn->live);
-    if (find(nn, path) >= 0) return fail(node, nn, from, m, "%s exists", path);
+    int64_t old = find(nn, path);
+    if (old >= 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "overwrite")))
+        return fail(node, nn, from, m, "%s exists", path);
+    if (old >= 0) remove_file(node, nn, old, path);
     edit(node, nn, "create", path, rep);
+    nn->files[find(nn, path)].writer = from;
     reply(node, from, m, typed("create_ok"));
 }
 
@@ -302,7 +317,12 @@ static void request(sim_node *node, hdfs_nn *nn, sim_node_id from, const cJSON *
     bool open = !f->complete;
     if (!strcmp(type, "get")) open ? fail(node, nn, from, m, "%s is being written", path) : get(node, nn, from, m, fi);
     else if (!strcmp(type, "delete")) delete(node, nn, from, m, fi, path);
-    else if (!strcmp(type, "reopen") && !open) edit(node, nn, "reopen", path, 0), reply(node, from, m, typed("reopen_ok"));
+    else if (!strcmp(type, "reopen") && !open) {
+        edit(node, nn, "reopen", path, 0);
+        f->writer = from;
+        reply(node, from, m, typed("reopen_ok"));
+    } else if (open && f->writer != SIM_NODE_NONE && f->writer != from && strcmp(type, "delete"))
+        fail(node, nn, from, m, "%s: another writer holds the lease", path);
     else if (!strcmp(type, "add_block") && open) add_block(node, nn, from, m, f, path);
     else if (!strcmp(type, "complete") && open) complete(node, nn, from, m, fi, path);
     else fail(node, nn, from, m, "%s: '%s' not allowed now", path, type);
@@ -355,7 +375,7 @@ cJSON *hdfs_nn_state(const hdfs_nn *nn)
     for (uint32_t i = 0; i < nn->nfiles; i++) files += !nn->files[i].deleted;
     for (uint32_t id = 1; id < nn->nblocks; id++) {
         const nn_block *b = &nn->blocks[id];
-        if (nn->files[b->file].deleted || !nn->files[b->file].complete) continue;
+        if (b->target == 0 || nn->files[b->file].deleted || !nn->files[b->file].complete) continue;
         uint32_t g = (uint32_t)nn_good(nn, b);
         below += g < b->target, missing += g == 0;
         if (first || g < min_rep) min_rep = g, first = false;
