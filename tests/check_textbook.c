@@ -60,6 +60,8 @@ static const char *const chapters[] = {
     "textbook/06-cap.md",
     "textbook/07-consensus.md",
     "textbook/08-sharding.md",
+    "textbook/12-hdfs.md",
+    "textbook/13-mapreduce.md",
     "README.md",
 };
 #define NCHAPTERS (sizeof(chapters) / sizeof(chapters[0]))
