@@ -5,6 +5,7 @@
 #ifndef DSIM_BENCH_H
 #define DSIM_BENCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct sim_bench_msgs_result {
@@ -30,6 +31,21 @@ int sim_lin_bench(const char *dir, double *seconds, int *cases);
 /* `dsim bench lincheck [DIR]`: one JSON line, with the slowest cases; DIR defaults
  * to $DSIM_JEPSEN_DIR, else tests/data/jepsen-histories. Returns the exit code. */
 int dsim_bench_lincheck(const char *dir);
+
+typedef struct sim_bench_hdfs_result {
+    uint64_t nodes, blocks, events, re_replicated, killed;
+    bool recovered;                   /* every block back at replication 3 */
+    double setup_seconds;             /* adding, starting, loading the name node (wall) */
+    double bytes_per_block;           /* resident memory the name node's load added, per block */
+    double heartbeat_events_per_s;    /* wall rate of the 60 s of steady heartbeats */
+    double detect_sim_seconds, recover_sim_seconds;   /* from the crash, simulated */
+    double recover_wall_seconds, events_per_s, wall_seconds;
+    uint64_t peak_rss_bytes;
+} sim_bench_hdfs_result;
+
+/* HDFS at scale (bench_hdfs.c): nodes data nodes in racks of 1,000, blocks
+ * size-only blocks at replication 3; kill a rack, re-replicate. */
+int sim_bench_hdfs(uint64_t nodes, uint64_t blocks, sim_bench_hdfs_result *out);
 
 double bench_wall_seconds(void);
 uint64_t bench_rss_bytes(void);

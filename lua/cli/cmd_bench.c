@@ -5,6 +5,7 @@
  *   dsim bench lua-msgs --nodes N --time SECONDS
  *   dsim bench viz      (200 nodes, 5,000 messages in flight, software renderer)
  *   dsim bench lincheck [DIR]   (the Jepsen histories with known verdicts)
+ *   dsim bench hdfs [--nodes N] [--blocks M]   (42,000 data nodes, 10 M blocks; kill a rack)
  *   dsim bench all
  */
 #include <inttypes.h>
@@ -86,6 +87,38 @@ static int run_viz(void)
     return 0;
 }
 
+static int run_hdfs(uint64_t nodes, uint64_t blocks)
+{
+    sim_bench_hdfs_result r;
+    if (sim_bench_hdfs(nodes, blocks, &r) != 0) return dsim_usage_error("bench hdfs: out of memory");
+    printf("{\"bench\":\"hdfs\",\"data_nodes\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"replication\":3,"
+           "\"size_only\":true,\"recovered\":%s,\"setup_seconds\":%.1f,\"bytes_per_block\":%.0f,"
+           "\"heartbeat_events_per_s\":%.0f,\"rack_killed_nodes\":%" PRIu64 ",\"detect_sim_s\":%.1f,"
+           "\"re_replicated_sim_s\":%.1f,\"re_replicated_blocks\":%" PRIu64 ",\"recover_wall_seconds\":%.1f,"
+           "\"events_per_s\":%.0f,\"events\":%" PRIu64 ",\"wall_seconds\":%.1f,\"peak_rss_bytes\":%" PRIu64 "}\n",
+           r.nodes, r.blocks, r.recovered ? "true" : "false", r.setup_seconds, r.bytes_per_block,
+           r.heartbeat_events_per_s, r.killed, r.detect_sim_seconds, r.recover_sim_seconds, r.re_replicated,
+           r.recover_wall_seconds, r.events_per_s, r.events, r.wall_seconds, r.peak_rss_bytes);
+    fflush(stdout);
+    return r.recovered ? 0 : DSIM_EXIT_USAGE;
+}
+
+static int hdfs_flags(int argc, char **argv)
+{
+    uint64_t nodes = 42000, blocks = 10000000;
+    for (int i = 1; i < argc; i += 2) {
+        const char *flag = argv[i];
+        if (i + 1 >= argc) return dsim_usage_error("bench hdfs: %s: missing value", flag);
+        int rc;
+        if (strcmp(flag, "--nodes") == 0) rc = parse_count(flag, argv[i + 1], 1000000, &nodes);
+        else if (strcmp(flag, "--blocks") == 0) rc = parse_count(flag, argv[i + 1], 100000000, &blocks);
+        else rc = dsim_usage_error("bench hdfs: %s: unknown flag", flag);
+        if (rc) return rc;
+    }
+    if (nodes < 4) return dsim_usage_error("bench hdfs: --nodes: at least 4 data nodes (two racks of two)");
+    return run_hdfs(nodes, blocks);
+}
+
 static int bench_all(void)
 {
     static const uint64_t pendings[] = { 1000, 100000, 1000000 };
@@ -103,9 +136,10 @@ static int bench_all(void)
 
 int dsim_cmd_bench(int argc, char **argv)
 {
-    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz, lincheck or all (see 'dsim help')");
+    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz, lincheck, hdfs or all (see 'dsim help')");
     const char *which = argv[0];
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
+    if (strcmp(which, "hdfs") == 0) return hdfs_flags(argc, argv);
     if (strcmp(which, "viz") == 0) return argc == 1 ? run_viz() : dsim_usage_error("bench viz: takes no flags");
     if (strcmp(which, "lincheck") == 0)
         return argc <= 2 ? dsim_bench_lincheck(argc == 2 ? argv[1] : NULL)
@@ -113,7 +147,7 @@ int dsim_cmd_bench(int argc, char **argv)
     bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
     bool msgs = lua || strcmp(which, "random-msgs") == 0;
     if (!hold && !msgs)
-        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, lincheck, all)", which);
+        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, lincheck, hdfs, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {

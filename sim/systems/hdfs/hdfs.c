@@ -96,6 +96,22 @@ void hdfs_send(sim_node *node, sim_node_id to, cJSON *msg, uint64_t wire_bytes)
     free(text);
 }
 
+void hdfs_implicit_locs(const hdfs_config *c, uint64_t b, sim_node_id out[3])
+{
+    uint64_t h = sim_mix64(b * 0x9e3779b97f4a7c15ull + 1), R = c->implicit_racks, P = c->implicit_per_rack;
+    uint64_t r1 = h % R, r2 = (r1 + 1 + (h >> 24) % (R - 1)) % R;
+    uint64_t n1 = (h >> 8) % P, n2 = (h >> 32) % P, n3 = (n2 + 1 + (h >> 48) % (P - 1)) % P;
+    out[0] = (sim_node_id)(c->implicit_first + r1 * P + n1);
+    out[1] = (sim_node_id)(c->implicit_first + r2 * P + n2);
+    out[2] = (sim_node_id)(c->implicit_first + r2 * P + n3);
+}
+
+hdfs_nn *hdfs_namenode_of(const sim *s, sim_node_id id)
+{
+    hdfs_state *st = sim_node_state(s, id);
+    return st && st->cfg && st->cfg->role == HDFS_NAMENODE ? &st->nn : NULL;
+}
+
 /* ---- configuration ---- */
 
 void hdfs_config_default(hdfs_config *c)

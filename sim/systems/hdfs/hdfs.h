@@ -28,7 +28,17 @@ typedef struct hdfs_config {
     int64_t heartbeat_ns, dead_after_ns, block_report_ns, monitor_ns, timeout_ns;
     int64_t streams;              /* re-replications a source starts per monitor tick */
     int64_t safemode_pct;         /* a restarted name node leaves safe mode at this % reported */
+    /* Benchmarks only, never an option: data nodes implicit_first .. + racks *
+     * per_rack - 1 (rack by rack, in id order) hold implicit_blocks size-only
+     * blocks (ids 1..N) of implicit_len bytes, placed by hdfs_implicit_locs, as
+     * if their disks had been filled before the run: 30 million disk entries
+     * would not fit in memory, one formula does. */
+    uint64_t implicit_blocks, implicit_len;
+    uint32_t implicit_first, implicit_racks, implicit_per_rack;
 } hdfs_config;
+
+/* The 3 data nodes of implicit block b: two racks, the HDFS pattern. */
+void hdfs_implicit_locs(const hdfs_config *c, uint64_t b, sim_node_id out[3]);
 
 /* The options every part understands (also mapreduce's, for its embedded parts). */
 extern const char *const hdfs_option_names[];
@@ -106,13 +116,20 @@ cJSON *hdfs_nn_state(const hdfs_nn *nn);
  * of len bytes each, size-only, placed on the given data nodes (no edit log). */
 uint32_t hdfs_nn_add_block(hdfs_nn *nn, uint32_t file, uint64_t len, uint8_t target);
 uint32_t hdfs_nn_add_file(hdfs_nn *nn, const char *path, uint8_t replication);
+/* Loads the implicit blocks of data-node config dn (and their replicas) into the
+ * name node, in files of per_file blocks: the state block reports would build. */
+void hdfs_nn_preload(hdfs_nn *nn, const hdfs_config *dn, uint32_t per_file);
+/* The name node state of node id (a benchmark's handle on it), or NULL. */
+hdfs_nn *hdfs_namenode_of(const sim *s, sim_node_id id);
 
 /* ---- the data node (hdfs_datanode.c) ---- */
 
 typedef struct dn_pipe { uint64_t block, req; sim_node_id upstream, client; } dn_pipe;
 
 typedef struct hdfs_dn {
+    const hdfs_config *cfg;
     sim_node_id nn;
+    char stand_in[64];              /* an implicit block's bytes (benchmarks) */
     dn_pipe pipes[64];              /* writes waiting for the downstream ack */
     uint32_t npipes;
     int64_t written, served, replicated, corrupt_seen;

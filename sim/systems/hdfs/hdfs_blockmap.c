@@ -304,3 +304,23 @@ void nn_blockmap_free(hdfs_nn *nn)
     for (uint32_t i = 0; i < nn->ndns; i++) free(nn->dns[i].blocks);
     free(nn->dns), free(nn->members), free(nn->queue);
 }
+
+void hdfs_nn_preload(hdfs_nn *nn, const hdfs_config *dn, uint32_t per_file)
+{
+    char path[64], stand_in[64];
+    uint32_t file = 0;
+    for (uint64_t b = 1; b <= dn->implicit_blocks; b++) {
+        if ((b - 1) % per_file == 0) {
+            snprintf(path, sizeof(path), "/bench/f%07llu", (unsigned long long)((b - 1) / per_file));
+            file = hdfs_nn_add_file(nn, path, 3);
+            nn->files[file].complete = true;
+        }
+        uint32_t id = hdfs_nn_add_block(nn, file, dn->implicit_len, 3);
+        SIM_ASSERT(id == b);
+        int n = hdfs_synthetic(stand_in, sizeof(stand_in), b, dn->implicit_len);
+        nn->blocks[id].checksum = hdfs_checksum(stand_in, (size_t)n);
+        sim_node_id locs[3];
+        hdfs_implicit_locs(dn, b, locs);
+        for (int k = 0; k < 3; k++) nn_add_loc(nn, id, locs[k]);
+    }
+}

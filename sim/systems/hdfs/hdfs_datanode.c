@@ -28,14 +28,27 @@ static void key_of(char *out, size_t cap, char kind, uint64_t block)
     snprintf(out, cap, "%c/%012" PRIu64, kind, block);
 }
 
+/* An implicit block (benchmarks) this node holds: its stand-in bytes. */
+static const char *implicit(sim_node *node, hdfs_dn *dn, uint64_t block, size_t *blen, uint64_t *len, uint32_t *sum)
+{
+    const hdfs_config *c = dn ? dn->cfg : NULL;
+    if (!c || block == 0 || block > c->implicit_blocks) return NULL;
+    sim_node_id locs[3];
+    hdfs_implicit_locs(c, block, locs);
+    if (locs[0] != sim_self(node) && locs[1] != sim_self(node) && locs[2] != sim_self(node)) return NULL;
+    *blen = (size_t)hdfs_synthetic(dn->stand_in, sizeof(dn->stand_in), block, c->implicit_len);
+    *len = c->implicit_len, *sum = hdfs_checksum(dn->stand_in, *blen);
+    return dn->stand_in;
+}
+
 /* The block's bytes and meta; NULL when this node does not hold it. */
-static const char *load(sim_node *node, uint64_t block, size_t *blen, uint64_t *len, uint32_t *sum)
+static const char *load(sim_node *node, hdfs_dn *dn, uint64_t block, size_t *blen, uint64_t *len, uint32_t *sum)
 {
     char key[32];
     size_t mlen = 0;
     key_of(key, sizeof(key), 'm', block);
     const char *meta = sim_disk_read(sim_self_disk(node), key, &mlen);
-    if (!meta) return NULL;
+    if (!meta) return implicit(node, dn, block, blen, len, sum);
     char text[64];
     snprintf(text, sizeof(text), "%.*s", (int)(mlen < 63 ? mlen : 63), meta);
     unsigned long long l = 0;
@@ -50,7 +63,7 @@ char *hdfs_dn_read_local(sim_node *node, uint64_t block, uint64_t *len, bool *ok
 {
     size_t blen = 0;
     uint32_t sum = 0;
-    const char *data = load(node, block, &blen, len, &sum);
+    const char *data = load(node, NULL, block, &blen, len, &sum);
     *ok = data && hdfs_checksum(data, blen) == sum;
     if (!*ok) return NULL;
     char *copy = malloc(blen + 1);                  /* disk values are bytes, not C strings */
@@ -88,7 +101,7 @@ static void heartbeat(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg, const
             size_t blen;
             uint64_t id = strtoull(k + 2, NULL, 10), len = 0;
             uint32_t sum;
-            const char *data = load(node, id, &blen, &len, &sum);
+            const char *data = load(node, NULL, id, &blen, &len, &sum);   /* on disk only */
             if (!data) continue;
             if (hdfs_checksum(data, blen) != sum) {      /* the block scanner's find */
                 report_bad(node, dn, id);
@@ -106,6 +119,7 @@ static void heartbeat(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg, const
 
 void hdfs_dn_start(sim_node *node, hdfs_dn *dn, const hdfs_config *cfg)
 {
+    dn->cfg = cfg;
     dn->nn = hdfs_namenode_id(node, cfg);
     if (dn->nn == SIM_NODE_NONE) {
         sim_log(node, "no name node called '%s' (option 'namenode')", cfg->namenode);
@@ -223,7 +237,7 @@ static void read_block(sim_node *node, hdfs_dn *dn, const sim_msg *msg, const cJ
     uint64_t block = (uint64_t)sim_json_int(m, "block", 0), len = 0;
     size_t blen = 0;
     uint32_t sum = 0;
-    const char *data = load(node, block, &blen, &len, &sum);
+    const char *data = load(node, dn, block, &blen, &len, &sum);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "type", data ? "read_ok" : "read_err");
     cJSON_AddNumberToObject(r, "block", (double)block);
@@ -249,7 +263,7 @@ static void replicate(sim_node *node, hdfs_dn *dn, const cJSON *m)
     uint64_t block = (uint64_t)sim_json_int(m, "block", 0), len = 0;
     size_t blen = 0;
     uint32_t sum = 0;
-    const char *data = load(node, block, &blen, &len, &sum);
+    const char *data = load(node, dn, block, &blen, &len, &sum);
     if (!data) return;
     if (hdfs_checksum(data, blen) != sum) return report_bad(node, dn, block);
     const cJSON *t;
@@ -276,7 +290,7 @@ static void corrupt(sim_node *node, const cJSON *m)
     uint64_t block = (uint64_t)sim_json_int(m, "block", 0), len;
     size_t blen = 0;
     uint32_t sum;
-    const char *data = load(node, block, &blen, &len, &sum);
+    const char *data = load(node, NULL, block, &blen, &len, &sum);
     if (!data || blen == 0) return;
     char *copy = malloc(blen);
     SIM_ASSERT(copy != NULL);
