@@ -196,9 +196,10 @@ static int64_t departure(sim *s, link_entry *queue, const sim_link_policy *p, ui
 {
     if (!p->bandwidth_bytes_per_s || !queue) return s->now_ns;
     __extension__ unsigned __int128 tx = (unsigned __int128)size * SIM_NS_PER_S;
-    int64_t tx_ns = (int64_t)((tx + p->bandwidth_bytes_per_s - 1) / p->bandwidth_bytes_per_s);
+    __extension__ unsigned __int128 q = (tx + p->bandwidth_bytes_per_s - 1) / p->bandwidth_bytes_per_s;
+    int64_t tx_ns = q > SIM_TIME_MAX ? SIM_TIME_MAX : (int64_t)q;
     int64_t start = queue->busy_until_ns > s->now_ns ? queue->busy_until_ns : s->now_ns;
-    queue->busy_until_ns = start + tx_ns;
+    queue->busy_until_ns = tx_ns >= SIM_TIME_MAX - start ? SIM_TIME_MAX : start + tx_ns;
     return queue->busy_until_ns;
 }
 
@@ -209,8 +210,9 @@ static int64_t arrival(sim *s, sim_node *sender, sim_node_id to, const sim_link_
     int64_t t = departure(s, queue, p, size);
     int64_t latency = p->latency.kind == SIM_DIST_CONSTANT ? p->latency.a_ns
                                                          : sim_dist_draw(&p->latency, &sender->net_rng);
-    t += latency;
-    return t > SIM_TIME_MAX ? SIM_TIME_MAX : t;
+    /* Clamped before the sum: any distribution may draw up to INT64_MAX (an
+     * uncapped Pareto does), and now + that would overflow. */
+    return latency >= SIM_TIME_MAX - t ? SIM_TIME_MAX : t + latency;
 }
 
 static void corrupt_body(sim *s, uint32_t slot, sim_rng *rng)

@@ -9,7 +9,8 @@
  *                                  another; one group: it against all other
  *                                  non-client nodes. Replaces any partition.
  *   dsim.heal()                    removes the partition and every cut
- *   dsim.cut(from, to) / dsim.uncut(from, to)     one-way
+ *   dsim.cut(from, to) / dsim.uncut(from, to)     one-way; a node cannot be cut
+ *                                  off from itself (an error, never a no-op)
  *   dsim.crash(n) / dsim.restart(n) / dsim.pause(n [, d]) / dsim.resume(n)
  *   dsim.skew(n, offset [, drift_ppm])             e.g. dsim.skew("n2", "-50ms", 200)
  *   dsim.inject(n, msg)            a message from outside (from = nil)
@@ -89,20 +90,32 @@ static void each_pair(lua_State *L, void (*fn)(lua_State *, sim_node_id, sim_nod
     }
 }
 
+/* A link function's error code as a Lua error naming the function and the link. */
+static void link_result(lua_State *L, int rc, const char *fname, sim_node_id from, sim_node_id to)
+{
+    if (rc == 0) return;
+    sim *s = lrt_of(L)->s;
+    if (rc == SIM_EINVAL && from == to && strstr(fname, "cut"))
+        luaL_error(L, "dsim.%s: node '%s' cannot be cut off from itself (a self-link has a latency, "
+                   "never a cut; crash or pause the node instead)", fname, sim_node_name(s, from));
+    luaL_error(L, "dsim.%s(%s, %s): %s", fname, sim_node_name(s, from), sim_node_name(s, to), sim_strerror(rc));
+}
+
 static void set_link(lua_State *L, sim_node_id from, sim_node_id to, void *ctx)
 {
-    sim_net_set_link(lrt_of(L)->s, from, to, ctx);
+    link_result(L, sim_net_set_link(lrt_of(L)->s, from, to, ctx), "link", from, to);
 }
 
 static void clear_link(lua_State *L, sim_node_id from, sim_node_id to, void *ctx)
 {
-    sim_net_clear_link(lrt_of(L)->s, from, to);
+    link_result(L, sim_net_clear_link(lrt_of(L)->s, from, to), "unlink", from, to);
 }
 
 static void cut_link(lua_State *L, sim_node_id from, sim_node_id to, void *ctx)
 {
-    if (*(bool *)ctx) sim_net_cut(lrt_of(L)->s, from, to);
-    else sim_net_uncut(lrt_of(L)->s, from, to);
+    bool cut = *(bool *)ctx;
+    sim *s = lrt_of(L)->s;
+    link_result(L, cut ? sim_net_cut(s, from, to) : sim_net_uncut(s, from, to), cut ? "cut" : "uncut", from, to);
 }
 
 static int l_link(lua_State *L)

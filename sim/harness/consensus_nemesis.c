@@ -108,10 +108,12 @@ static void inject(consensus_nemesis *nem, int kind)
     if ((kind == NEMESIS_CRASH || kind == NEMESIS_PAUSE) && !room_to_go_down(nem)) return;
     nem->count[kind]++;
     if (kind == NEMESIS_CRASH) {
-        SIM_ASSERT(sim_node_crash(nem->s, id) == 0);
+        int rc = sim_node_crash(nem->s, id);
+        SIM_ASSERT(rc == 0);
         later(nem, uniform(nem, o->down_ns_min, o->down_ns_max), do_restart, id);
     } else if (kind == NEMESIS_PAUSE) {
-        SIM_ASSERT(sim_node_pause(nem->s, id) == 0);
+        int rc = sim_node_pause(nem->s, id);
+        SIM_ASSERT(rc == 0);
         later(nem, uniform(nem, 1, o->pause_ns_max), do_resume, id);
     } else if (kind == NEMESIS_SKEW) {
         int64_t offset = uniform(nem, -o->skew_ns_max, o->skew_ns_max);
@@ -134,7 +136,8 @@ static void tick(sim *s, void *ctx)
     inject(nem, kind);
     sim_dist gap = sim_dist_exponential(nem->opts.interval_ns);
     int64_t at = sim_now_ns(s) + 1 + sim_dist_draw(&gap, nem->rng);
-    if (at < nem->opts.stop_ns) SIM_ASSERT(sim_schedule(s, at, tick, nem) == 0);
+    int rc = at < nem->opts.stop_ns ? sim_schedule(s, at, tick, nem) : 0;
+    SIM_ASSERT(rc == 0);
 }
 
 /* The end of the storm: every fault is undone, so liveness can be judged. */

@@ -57,6 +57,7 @@
 
 #include "sim/msg.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 #define BATCH_MAX 256                     /* values per gossip message */
 #define JSON_INT_MAX 9007199254740991.0   /* 2^53 - 1: exact in a JSON number */
@@ -351,7 +352,7 @@ static void broadcast_start(sim_node *node, void *state)
     refresh_peers(node, st);
     sim_annotate(node, "values", "0");
     schedule_tick(node, st);
-    SIM_ASSERT(broadcast_state_valid(st));
+    sim_invariant(node, broadcast_state_valid(st), "broadcast-local", "broadcast_state_valid");
 }
 
 static void broadcast_timer(sim_node *node, void *state, const char *name, uint64_t arg)
@@ -368,7 +369,7 @@ static void broadcast_timer(sim_node *node, void *state, const char *name, uint6
         if (n > 0 || !p->introduced) send_gossip(node, st, p->id, batch, n);
     }
     schedule_tick(node, st);
-    SIM_ASSERT(broadcast_state_valid(st));
+    sim_invariant(node, broadcast_state_valid(st), "broadcast-local", "broadcast_state_valid");
 }
 
 static void broadcast_receive(sim_node *node, void *state, const sim_msg *msg)
@@ -383,7 +384,7 @@ static void broadcast_receive(sim_node *node, void *state, const sim_msg *msg)
     else if (strcmp(t, "gossip") == 0) on_gossip(node, st, msg, in, false);
     else if (strcmp(t, "gossip_ok") == 0) on_gossip(node, st, msg, in, true);
     cJSON_Delete(in);
-    SIM_ASSERT(broadcast_state_valid(st));
+    sim_invariant(node, broadcast_state_valid(st), "broadcast-local", "broadcast_state_valid");
 }
 
 static void broadcast_stop(sim_node *node, void *state)

@@ -54,6 +54,7 @@
 #include "sim/msg.h"
 #include "sim/systems/dynamo_kv/dynamo_kv_internal.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 char *dkv_field(const cJSON *msg, const char *name)
 {
@@ -201,7 +202,8 @@ static void load_disk(dynamo_kv_state *st, sim_disk *d)
         }
         long long ts = 0, origin = 0;
         int used = 0;
-        SIM_ASSERT(sscanf(text, "%lld %lld %n", &ts, &origin, &used) == 2);
+        int fields = sscanf(text, "%lld %lld %n", &ts, &origin, &used);
+        SIM_ASSERT(fields == 2);             /* written by store() on this node's disk */
         dynamo_kv_entry *e = append(&st->data, &st->ndata, &st->capdata);
         *e = (dynamo_kv_entry){ strdup(k + 2), strdup(text + used), ts, origin, SIM_NODE_NONE };
     }
@@ -242,13 +244,13 @@ static void start(sim_node *node, void *state)
         if (i < np) st->members[st->nmembers++] = peers[i];
     }
     st->next_rid = 1;
-    if (cfg->vnodes > 0)
-        SIM_ASSERT(shard_layout_init(&st->ring, SHARD_RING, st->nmembers, (size_t)cfg->vnodes) == 0);
+    int rc = cfg->vnodes > 0 ? shard_layout_init(&st->ring, SHARD_RING, st->nmembers, (size_t)cfg->vnodes) : 0;
+    SIM_ASSERT(rc == 0);
     load_disk(st, sim_self_disk(node));
     arm_loop(node, "handoff", cfg->handoff_ns);
     arm_loop(node, "anti-entropy", cfg->anti_entropy_ns);
     sim_annotate(node, "role", "replica");
-    SIM_ASSERT(dynamo_kv_state_valid(st));
+    sim_invariant(node, dynamo_kv_state_valid(st), "dynamo-kv-local", "dynamo_kv_state_valid");
 }
 
 static void receive(sim_node *node, void *state, const sim_msg *msg)
@@ -271,7 +273,7 @@ static void receive(sim_node *node, void *state, const sim_msg *msg)
         dkv_lwt_message(node, st, msg, m);
     else if (strcmp(t, "dump") == 0) dkv_on_dump(node, st, msg, m);
     cJSON_Delete(m);
-    SIM_ASSERT(dynamo_kv_state_valid(st));
+    sim_invariant(node, dynamo_kv_state_valid(st), "dynamo-kv-local", "dynamo_kv_state_valid");
 }
 
 static void timer(sim_node *node, void *state, const char *name, uint64_t arg)
@@ -282,7 +284,7 @@ static void timer(sim_node *node, void *state, const char *name, uint64_t arg)
     else if (strcmp(name, "lwt") == 0) dkv_lwt_timer(node, st, arg);
     else if (strcmp(name, "handoff") == 0) dkv_handoff(node, st), arm_loop(node, name, cfg->handoff_ns);
     else if (strcmp(name, "anti-entropy") == 0) dkv_anti_entropy(node, st), arm_loop(node, name, cfg->anti_entropy_ns);
-    SIM_ASSERT(dynamo_kv_state_valid(st));
+    sim_invariant(node, dynamo_kv_state_valid(st), "dynamo-kv-local", "dynamo_kv_state_valid");
 }
 
 static void stop(sim_node *node, void *state)

@@ -65,7 +65,8 @@ static dkv_promise *promise_of(dynamo_kv_state *st, const char *key)
 void dkv_lwt_load(dynamo_kv_state *st, const char *key, const char *text)
 {
     long long b = -1, bo = -1;
-    SIM_ASSERT(sscanf(text, "%lld %lld", &b, &bo) == 2);
+    int fields = sscanf(text, "%lld %lld", &b, &bo);
+    SIM_ASSERT(fields == 2);
     dkv_promise *p = promise_of(st, key);
     p->b = b, p->bo = bo;
 }

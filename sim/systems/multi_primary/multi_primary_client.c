@@ -14,6 +14,7 @@
 #include "sim/msg.h"
 #include "sim/systems/multi_primary/multi_primary.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 static void reply(sim_node *node, sim_node_id to, const cJSON *in, cJSON *out)
 {
@@ -109,7 +110,7 @@ static void mp_timer(sim_node *node, void *state, const char *name, uint64_t arg
     if (strcmp(name, "sync") != 0) return;
     mp_tick(node, st);
     sim_timer_set(node, st->cfg.sync_interval_ns, "sync", 0);
-    SIM_ASSERT(mp_state_valid(st));
+    sim_invariant(node, mp_state_valid(st), "multi-primary-local", "mp_state_valid");
 }
 
 static void mp_receive(sim_node *node, void *state, const sim_msg *msg)
@@ -123,7 +124,7 @@ static void mp_receive(sim_node *node, void *state, const sim_msg *msg)
         on_client(node, st, msg, in, t);
     else if (!strncmp(t, "mp_", 3)) mp_sync_receive(node, st, msg, in, t);
     cJSON_Delete(in);
-    SIM_ASSERT(mp_state_valid(st));
+    sim_invariant(node, mp_state_valid(st), "multi-primary-local", "mp_state_valid");
 }
 
 static void mp_stop(sim_node *node, void *state)

@@ -40,7 +40,9 @@
  *   is its own and not below its acceptor's promise.
  * The bug "skip-phase1-after-restart" lets a restarted leader resume with its old
  * ballot and without phase 1: it forgets which slots it already proposed and puts
- * new commands in them, in the same ballot, which breaks agreement.
+ * new commands in them, in the same ballot, which breaks agreement. A campaign's
+ * ballot is synced before its prepare leaves; the bug "volatile-ballot" keeps it
+ * in memory, so a replica restarted mid-campaign can reuse it with other commands.
  */
 #include "sim/systems/multipaxos/multipaxos.h"
 
@@ -49,6 +51,7 @@
 
 #include "sim/systems/multipaxos/multipaxos_internal.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 bool multipaxos_state_valid(const multipaxos_state *st)
 {
@@ -91,7 +94,7 @@ static void mp_receive(sim_node *node, void *state, const sim_msg *msg)
     else if (strcmp(t, "catchup") == 0) mp_on_catchup(node, st, msg->from, in);
     else if (strcmp(t, "decided") == 0) mp_on_decided(node, st, in);
     cJSON_Delete(in);
-    SIM_ASSERT(multipaxos_state_valid(st));
+    sim_invariant(node, multipaxos_state_valid(st), "multipaxos-local", "multipaxos_state_valid");
 }
 
 static void election_timer(sim_node *node, multipaxos_state *st)
@@ -115,7 +118,7 @@ static void mp_timer(sim_node *node, void *state, const char *name, uint64_t arg
         mp_retransmit_tick(node, st);
         cons_timer(node, st->cfg->retransmit_ns, "retransmit", 0);
     }
-    SIM_ASSERT(multipaxos_state_valid(st));
+    sim_invariant(node, multipaxos_state_valid(st), "multipaxos-local", "multipaxos_state_valid");
 }
 
 static const multipaxos_config defaults = {
@@ -141,7 +144,7 @@ static void mp_start(sim_node *node, void *state)
     cons_timer(node, t + cons_jitter(node, t), "election", 0);
     cons_timer(node, st->cfg->heartbeat_ns, "heartbeat", 0);
     cons_timer(node, st->cfg->retransmit_ns, "retransmit", 0);
-    SIM_ASSERT(multipaxos_state_valid(st));
+    sim_invariant(node, multipaxos_state_valid(st), "multipaxos-local", "multipaxos_state_valid");
 }
 
 static void mp_stop(sim_node *node, void *state)
@@ -153,7 +156,7 @@ static void mp_stop(sim_node *node, void *state)
 static int mp_configure(const cJSON *options, void **config, char *err, size_t errlen)
 {
     static const char *const known[] = { "heartbeat", "election_timeout", "retransmit", "bug", NULL };
-    static const char *const bugs[] = { "none", "skip-phase1-after-restart", NULL };
+    static const char *const bugs[] = { "none", "skip-phase1-after-restart", "volatile-ballot", NULL };
     multipaxos_config c = defaults;
     int bug = 0;
     int rc = sim_option_check_known(options, known, err, errlen);

@@ -17,6 +17,7 @@
 typedef enum multipaxos_bug {
     MULTIPAXOS_BUG_NONE,
     MULTIPAXOS_BUG_SKIP_PHASE1,   /* "skip-phase1-after-restart" */
+    MULTIPAXOS_BUG_VOLATILE_BALLOT, /* "volatile-ballot": a campaign's ballot is not on disk */
 } multipaxos_bug;
 
 typedef struct multipaxos_config {

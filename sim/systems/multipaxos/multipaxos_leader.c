@@ -41,11 +41,28 @@ static void send_prepares(sim_node *node, const multipaxos_state *st)
     cJSON_Delete(out);
 }
 
+/* The candidate's ballot, on disk before its prepare leaves: a replica restarted
+ * mid-campaign must never reuse a ballot, since its last incarnation's accepts may
+ * still be in flight with other commands (its own acceptor's promise is no
+ * substitute: the prepare to itself travels the network). The bug
+ * "volatile-ballot" keeps it in memory only. */
+static void persist_ballot(sim_node *node, const multipaxos_state *st)
+{
+    if (st->cfg->bug == MULTIPAXOS_BUG_VOLATILE_BALLOT) return;
+    cJSON *b = cons_ballot_json(st->ballot);
+    char *text = cons_encode(b);
+    cJSON_Delete(b);
+    cons_disk_put(sim_self_disk(node), "ballot", text);
+    cons_disk_sync(sim_self_disk(node));
+    free(text);
+}
+
 void mp_campaign(sim_node *node, multipaxos_state *st)
 {
     int64_t r = st->promised.round > st->ballot.round ? st->promised.round : st->ballot.round;
     if (st->round_seen > r) r = st->round_seen;
     st->ballot = (cons_ballot){ r + 1, (int64_t)sim_self(node) };
+    persist_ballot(node, st);
     st->role = MP_CANDIDATE;
     st->elections++;
     st->promise_mask = 0;

@@ -8,13 +8,15 @@
  *
  * Disk keys: "promised" -> [round, node]; "acc/<slot>" -> {"b":[r,n],"v":cmd};
  * "dec/<slot>" -> cmd; "leader" -> [round, node] (the ballot this node last won
- * phase 1 with). Slots are zero-padded, so keys iterate in slot order.
+ * phase 1 with); "ballot" -> [round, node] (the last ballot it campaigned with,
+ * synced before its prepare left, so a restart never reuses it). Slots are zero-padded, so keys iterate in slot order.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/systems/multipaxos/multipaxos_internal.h"
+#include "sim/systems/invariant.h"
 
 void mp_ensure(multipaxos_state *st, int64_t slot)
 {
@@ -72,9 +74,9 @@ void mp_decide(sim_node *node, multipaxos_state *st, int64_t slot, const char *v
     mp_ensure(st, slot);
     mp_slot *e = &st->log[slot];
     if (e->decided) {
-        /* Two values chosen for one slot: impossible unless a bug switch is on (the
-         * checker then reports it from the node that learns the second value). */
-        SIM_ASSERT(strcmp(e->decided, value) == 0 || st->cfg->bug != MULTIPAXOS_BUG_NONE);
+        /* Two values chosen for one slot: impossible unless a bug switch is on. */
+        sim_invariant(node, strcmp(e->decided, value) == 0, "multipaxos-agreement",
+                      "a slot it decided was decided again with another command");
         return;
     }
     e->decided = cons_strdup(value);
@@ -115,7 +117,10 @@ void mp_load(sim_node *node, multipaxos_state *st)
             load_entry(st, key, text);
             continue;
         }
-        if (strcmp(key, "promised") == 0) SIM_ASSERT(cons_ballot_parse(text, &st->promised));
+        bool ok = true;
+        if (strcmp(key, "promised") == 0) ok = cons_ballot_parse(text, &st->promised);
+        else if (strcmp(key, "ballot") == 0) ok = cons_ballot_parse(text, &st->ballot);
+        sim_invariant(node, ok, "multipaxos-disk", "a ballot on its disk does not parse");
         free(text);
     }
     advance(node, st);

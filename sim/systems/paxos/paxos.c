@@ -43,7 +43,11 @@
  * every later phase 1 meets one of them and re-proposes v. The bug
  * "ack-before-sync" (sync only every flush_delay, a group commit, and answer before
  * it) breaks exactly that: a node that crashes before its sync forgets a promise,
- * an acceptance or a learned value it already announced.
+ * an acceptance or a learned value it already announced. The proposer's round is
+ * durable too (synced before its prepare leaves); the bug "volatile-ballot" keeps
+ * it in memory, so a proposer restarted mid-round reuses its ballot with another
+ * value while the accepts of its first incarnation are still in flight, and two
+ * values are chosen (tests/check_consensus.c replays such a schedule).
  * Liveness is not guaranteed (FLP): see the back-off above and builtin_flp.c.
  */
 #include "sim/systems/paxos/paxos.h"
@@ -53,6 +57,7 @@
 
 #include "sim/systems/consensus/consensus_check.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 /* ---- the disk ------------------------------------------------------------------------- */
 
@@ -88,13 +93,16 @@ static void load(sim_node *node, paxos_state *st)
 {
     char *text = cons_disk_get(sim_self_disk(node), "acceptor");
     cJSON *rec = text ? cJSON_Parse(text) : NULL;
-    SIM_ASSERT(text == NULL || rec != NULL);
+    sim_invariant(node, text == NULL || rec != NULL, "paxos-disk", "its acceptor record does not parse");
     cons_ballot_get(rec, "promised", &st->promised);
     if (cons_ballot_get(rec, "accepted", &st->accepted_ballot))
         st->accepted_value = cons_strdup(cons_get_str(rec, "value"));
     cJSON_Delete(rec);
     free(text);
     st->chosen = cons_disk_get(sim_self_disk(node), "chosen");
+    char *round = cons_disk_get(sim_self_disk(node), "proposer");
+    if (round) st->ballot = (cons_ballot){ strtoll(round, NULL, 10), (int64_t)sim_self(node) };
+    free(round);
     char ballot[48];
     cons_ballot_text(sim_of(node), st->promised, ballot, sizeof(ballot));
     if (!cons_ballot_is_zero(st->promised)) sim_annotate(node, "promised", ballot);
@@ -196,12 +204,27 @@ static void on_accept(sim_node *node, paxos_state *st, sim_node_id from, const c
 
 /* ---- the proposer ---------------------------------------------------------------------------- */
 
+/* The proposer's highest round, on disk before its prepare leaves: a restarted
+ * proposer must never reuse a ballot, since the accepts of its last incarnation may
+ * still be in flight with another value. (Its own acceptor's promise is no
+ * substitute: the prepare to itself travels the network and may be lost, or still
+ * in flight at the crash.) The bug "volatile-ballot" keeps it in memory only. */
+static void persist_ballot(sim_node *node, paxos_state *st)
+{
+    if (st->cfg->bug == PAXOS_BUG_VOLATILE_BALLOT) return;
+    char text[24];
+    snprintf(text, sizeof(text), "%lld", (long long)st->ballot.round);
+    cons_disk_put(sim_self_disk(node), "proposer", text);
+    sync_or_defer(node, st);
+}
+
 static void start_round(sim_node *node, paxos_state *st)
 {
     int64_t r = st->ballot.round;
     if (st->round_seen > r) r = st->round_seen;
     if (st->promised.round > r) r = st->promised.round;
     st->ballot = (cons_ballot){ r + 1, (int64_t)sim_self(node) };
+    persist_ballot(node, st);
     st->rounds++;
     st->phase = PAXOS_PREPARING;
     st->promise_mask = 0;
@@ -286,7 +309,7 @@ static void paxos_receive(sim_node *node, void *state, const sim_msg *msg)
         cons_send(node, msg->from, out);
     }
     cJSON_Delete(in);
-    SIM_ASSERT(paxos_state_valid(st));
+    sim_invariant(node, paxos_state_valid(st), "paxos-local", "paxos_state_valid");
 }
 
 static void paxos_timer(sim_node *node, void *state, const char *name, uint64_t arg)
@@ -304,7 +327,7 @@ static void paxos_timer(sim_node *node, void *state, const char *name, uint64_t 
             if (i != st->self_index) cons_send(node, st->members[i], cons_msg("query"));
         cons_timer(node, st->cfg->timeout_ns, "query", 0);
     }
-    SIM_ASSERT(paxos_state_valid(st));
+    sim_invariant(node, paxos_state_valid(st), "paxos-local", "paxos_state_valid");
 }
 
 static const paxos_config defaults = {
@@ -332,7 +355,7 @@ static void paxos_start(sim_node *node, void *state)
         cons_timer(node, (int64_t)st->self_index * st->cfg->stagger_ns, "start", 0);
     }
     if (!st->chosen) cons_timer(node, st->cfg->timeout_ns, "query", 0);
-    SIM_ASSERT(paxos_state_valid(st));
+    sim_invariant(node, paxos_state_valid(st), "paxos-local", "paxos_state_valid");
 }
 
 static void paxos_stop(sim_node *node, void *state)
@@ -350,7 +373,7 @@ static int paxos_configure(const cJSON *options, void **config, char *err, size_
     static const char *const known[] = { "proposers", "timeout", "stagger", "flush_delay",
                                          "backoff", "bug", NULL };
     static const char *const backoffs[] = { "random", "none", NULL };
-    static const char *const bugs[] = { "none", "ack-before-sync", NULL };
+    static const char *const bugs[] = { "none", "ack-before-sync", "volatile-ballot", NULL };
     paxos_config c = defaults;
     int backoff = 0, bug = 0;
     int rc = sim_option_check_known(options, known, err, errlen);

@@ -18,6 +18,7 @@
 typedef enum paxos_bug {
     PAXOS_BUG_NONE,
     PAXOS_BUG_ACK_BEFORE_SYNC,    /* "ack-before-sync": sync every flush_delay, answer first */
+    PAXOS_BUG_VOLATILE_BALLOT,    /* "volatile-ballot": the proposer's round is not on disk */
 } paxos_bug;
 
 typedef enum paxos_backoff {

@@ -62,6 +62,7 @@
 
 #include "sim/msg.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 /* ---- the map ------------------------------------------------------------------ */
 
@@ -256,7 +257,7 @@ static void pr_timer(sim_node *node, void *state, const char *name, uint64_t arg
     if (st->is_primary) pr_heartbeat(node, st);
     else if (st->cfg.auto_failover) pr_detect(node, st);
     sim_timer_set(node, st->cfg.heartbeat_ns, "tick", 0);
-    SIM_ASSERT(pr_state_valid(st));
+    sim_invariant(node, pr_state_valid(st), "primary-replica-local", "pr_state_valid");
 }
 
 static void pr_receive(sim_node *node, void *state, const sim_msg *msg)
@@ -277,7 +278,7 @@ static void pr_receive(sim_node *node, void *state, const sim_msg *msg)
     else if (!strcmp(t, "status")) on_status(node, st, msg, in);
     else if (!strcmp(t, "promote") && !st->is_primary) pr_promote(node, st);
     cJSON_Delete(in);
-    SIM_ASSERT(pr_state_valid(st));
+    sim_invariant(node, pr_state_valid(st), "primary-replica-local", "pr_state_valid");
 }
 
 static void pr_stop(sim_node *node, void *state)

@@ -14,7 +14,9 @@
  * and the nodes speak Paxos, rid naming the coordinator's request:
  *   prepare {key,ballot,rid} -> promise {rid,ballot,ok,promised,accepted,value?}
  *   accept {key,ballot,rid,value?} -> accepted {rid,ballot,ok,promised}
- * A ballot is round << 16 | node id: unique per proposer, ordered by round.
+ * A ballot is round << 16 | node id: unique per proposer, ordered by round. A
+ * node whose id does not fit 16 bits, or a cluster of more than 63 nodes (a vote
+ * mask of 64 bits), is refused: a failed check "quorum-kv-config" at its start.
  *
  * State machine of one request at its coordinator (any node the client asks):
  *
@@ -42,6 +44,7 @@
 
 #include "sim/msg.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 enum { OP_READ, OP_WRITE, OP_CAS };
 
@@ -291,7 +294,15 @@ static void start(sim_node *node, void *state)
 {
     quorum_kv_state *st = state;
     st->npeers = sim_cluster_peers(node, st->peers, 63);
-    SIM_ASSERT(st->npeers < 63);
+    char why[160];
+    snprintf(why, sizeof(why), "node id %llu does not fit the 16 bits of a ballot (at most 65535)",
+             (unsigned long long)sim_self(node));
+    bool fits = sim_invariant(node, sim_self(node) <= 0xffff, "quorum-kv-config", why) &&
+                sim_invariant(node, st->npeers < 63, "quorum-kv-config", "more than 63 nodes in one cluster");
+    if (!fits) {                                /* refused: the run stops here */
+        st->npeers = 0;
+        return;
+    }
     sim_disk *d = sim_self_disk(node);
     size_t len = 0;
     const char *b = sim_disk_read(d, "boot", &len);
@@ -303,7 +314,7 @@ static void start(sim_node *node, void *state)
     for (size_t i = 0; i < st->nregs; i++)     /* never reuse a ballot after a restart */
         if ((st->regs[i].promised >> 16) > st->round) st->round = st->regs[i].promised >> 16;
     sim_annotate(node, "role", "quorum");
-    SIM_ASSERT(quorum_kv_state_valid(st));
+    sim_invariant(node, quorum_kv_state_valid(st), "quorum-kv-local", "quorum_kv_state_valid");
 }
 
 static void receive(sim_node *node, void *state, const sim_msg *msg)
@@ -318,7 +329,7 @@ static void receive(sim_node *node, void *state, const sim_msg *msg)
         if (strcmp(msg->type, ops[op]) == 0) on_client(node, st, msg, m, op), done = true;
     if (!done) on_peer(node, st, msg, m);
     cJSON_Delete(m);
-    SIM_ASSERT(quorum_kv_state_valid(st));
+    sim_invariant(node, quorum_kv_state_valid(st), "quorum-kv-local", "quorum_kv_state_valid");
 }
 
 static void timer(sim_node *node, void *state, const char *name, uint64_t arg)
@@ -330,7 +341,7 @@ static void timer(sim_node *node, void *state, const char *name, uint64_t arg)
     if (r->accept_sent) reply(node, r, "timed out: the accept may have taken effect", 0, NULL), req_free(st, r);
     else if (sim_clock_ns(node) < r->deadline_ns) start_attempt(node, st, r);
     else reply(node, r, "temporarily unavailable: no majority reachable", 11, NULL), req_free(st, r);
-    SIM_ASSERT(quorum_kv_state_valid(st));
+    sim_invariant(node, quorum_kv_state_valid(st), "quorum-kv-local", "quorum_kv_state_valid");
 }
 
 static void stop(sim_node *node, void *state)

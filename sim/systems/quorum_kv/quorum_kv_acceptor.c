@@ -47,7 +47,8 @@ void quorum_kv_load(quorum_kv_state *st, sim_disk *d)
         text[len] = 0;
         long long p = -1, a = -1, t = 0;
         int used = 0;
-        SIM_ASSERT(sscanf(text, "%lld %lld %lld %n", &p, &a, &t, &used) == 3);
+        int fields = sscanf(text, "%lld %lld %lld %n", &p, &a, &t, &used);
+        SIM_ASSERT(fields == 3);
         quorum_kv_reg *r = reg_get(st, k + 2);
         r->promised = p;
         r->accepted = a;

@@ -48,6 +48,7 @@
 
 #include "sim/msg.h"
 #include "sim/systems/system.h"
+#include "sim/systems/invariant.h"
 
 bool shard_state_valid(const shard_state *st)
 {
@@ -174,7 +175,8 @@ static void reshard(sim_node *node, shard_state *st, const cJSON *msg)
     }
     shard_layout_free(&st->old);
     st->old = st->layout;
-    SIM_ASSERT(shard_layout_init(&st->layout, cfg->scheme, (size_t)n, (size_t)cfg->vnodes) == 0);
+    int rc = shard_layout_init(&st->layout, cfg->scheme, (size_t)n, (size_t)cfg->vnodes);
+    SIM_ASSERT(rc == 0);
     st->epoch++;
     cJSON *batch[SHARD_MAX_NODES] = { 0 };
     size_t kept = 0;
@@ -206,7 +208,7 @@ static void reshard(sim_node *node, shard_state *st, const cJSON *msg)
     for (size_t k = 0; k < SHARD_MAX_NODES; k++) cJSON_Delete(batch[k]);
     for (size_t j = 0; j < st->old.nshards && is_shard; j++)
         if (j != st->self_index) st->waiting |= UINT64_C(1) << j;
-    SIM_ASSERT(shard_state_valid(st));
+    sim_invariant(node, shard_state_valid(st), "shard-kv-local", "shard_state_valid");
 }
 
 static void migrate(sim_node *node, shard_state *st, const cJSON *msg, sim_node_id from)
@@ -240,7 +242,7 @@ static void migrate(sim_node *node, shard_state *st, const cJSON *msg, sim_node_
         free(ready[i].body);
     }
     free(ready);
-    SIM_ASSERT(shard_state_valid(st));
+    sim_invariant(node, shard_state_valid(st), "shard-kv-local", "shard_state_valid");
 }
 
 static void start(sim_node *node, void *state)
@@ -258,12 +260,13 @@ static void start(sim_node *node, void *state)
     }
     st->self_index = index_of(st, sim_self(node));
     size_t n = (size_t)cfg->shards < st->nmembers ? (size_t)cfg->shards : st->nmembers;
-    SIM_ASSERT(shard_layout_init(&st->layout, cfg->scheme, n, (size_t)cfg->vnodes) == 0);
+    int rc = shard_layout_init(&st->layout, cfg->scheme, n, (size_t)cfg->vnodes);
+    SIM_ASSERT(rc == 0);
     st->next_qid = 1;
     char text[64];
     snprintf(text, sizeof(text), "%s, shard %zu", shard_scheme_name(cfg->scheme), st->self_index + 1);
     sim_annotate(node, "shard", text);
-    SIM_ASSERT(shard_state_valid(st));
+    sim_invariant(node, shard_state_valid(st), "shard-kv-local", "shard_state_valid");
 }
 
 static void receive(sim_node *node, void *state, const sim_msg *msg)

@@ -44,6 +44,7 @@
 #include "sim/msg.h"
 #include "sim/systems/system.h"
 #include "sim/systems/twopc/twopc_internal.h"
+#include "sim/systems/invariant.h"
 
 void tp_key(char *buf, size_t n, int64_t txn) { snprintf(buf, n, "txn/%08lld", (long long)txn); }
 
@@ -114,8 +115,9 @@ static void send_decision(sim_node *node, const twopc_state *st, int64_t id, uin
 static void decide(sim_node *node, twopc_state *st, int64_t id, bool commit)
 {
     twopc_txn *t = &st->txns[id];
-    SIM_ASSERT(t->phase == TX_PREPARING);
-    SIM_ASSERT(!commit || t->yes_mask == participants_mask(st));
+    sim_invariant(node, t->phase == TX_PREPARING, "twopc-local", "deciding a transaction not in phase 1");
+    sim_invariant(node, !commit || t->yes_mask == participants_mask(st), "twopc-atomicity",
+                  "committing without a yes from every participant");
     char key[32];
     tp_key(key, sizeof(key), id);
     cons_disk_put(sim_self_disk(node), key, commit ? "commit" : "abort");
@@ -230,7 +232,7 @@ static void twopc_receive(sim_node *node, void *state, const sim_msg *msg)
     else if (!st->coordinator && from == 0 && strcmp(t, "prepare") == 0) tp_on_prepare(node, st, in);
     else if (!st->coordinator && from == 0 && strcmp(t, "decision") == 0) tp_on_decision(node, st, in);
     cJSON_Delete(in);
-    SIM_ASSERT(twopc_state_valid(st));
+    sim_invariant(node, twopc_state_valid(st), "twopc-local", "twopc_state_valid");
 }
 
 static void twopc_timer(sim_node *node, void *state, const char *name, uint64_t arg)
@@ -247,7 +249,7 @@ static void twopc_timer(sim_node *node, void *state, const char *name, uint64_t 
         else tp_participant_tick(node, st);
         cons_timer(node, st->cfg->retry_ns, "retry", 0);
     }
-    SIM_ASSERT(twopc_state_valid(st));
+    sim_invariant(node, twopc_state_valid(st), "twopc-local", "twopc_state_valid");
 }
 
 static const twopc_config defaults = {
@@ -273,7 +275,7 @@ static void twopc_start(sim_node *node, void *state)
         tp_participant_load(node, st);
     }
     cons_timer(node, st->cfg->retry_ns, "retry", 0);
-    SIM_ASSERT(twopc_state_valid(st));
+    sim_invariant(node, twopc_state_valid(st), "twopc-local", "twopc_state_valid");
 }
 
 static void twopc_stop(sim_node *node, void *state)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "sim/systems/twopc/twopc_internal.h"
+#include "sim/systems/invariant.h"
 
 static void annotate_blocked(sim_node *node, twopc_state *st)
 {
@@ -105,7 +106,8 @@ void tp_on_decision(sim_node *node, twopc_state *st, const cJSON *in)
     if (t->phase == TX_NONE || t->phase == TX_PREPARED) {
         if (t->phase == TX_NONE && commit) {
             /* Told to commit what this node never prepared: its vote was lost. */
-            SIM_ASSERT(st->cfg->bug == TWOPC_BUG_NO_DURABLE_PREPARE);
+            sim_invariant(node, st->cfg->bug == TWOPC_BUG_NO_DURABLE_PREPARE, "twopc-local",
+                          "told to commit a transaction it never prepared");
             t->lost = true;
         }
         bool was_blocked = t->blocked;
@@ -118,7 +120,8 @@ void tp_on_decision(sim_node *node, twopc_state *st, const cJSON *in)
         if (was_blocked) annotate_blocked(node, st);
     } else {
         /* Decided already: the decision can only repeat the one it has. */
-        SIM_ASSERT((t->phase == TX_COMMITTED) == commit || t->lost);
+        sim_invariant(node, (t->phase == TX_COMMITTED) == commit || t->lost, "twopc-atomicity",
+                      "a decision contradicts the one it already applied");
     }
     send_to_coordinator(node, st, "ack", id, -1);
 }
