@@ -12,6 +12,8 @@ extern const dsim_builtin dsim_builtin_multipaxos;
 extern const dsim_builtin dsim_builtin_multipaxos_bug_skip_phase1;
 extern const dsim_builtin dsim_builtin_paxos;
 extern const dsim_builtin dsim_builtin_paxos_bug_ack_before_sync;
+extern const dsim_builtin dsim_builtin_paxos_bug_volatile_ballot;
+extern const dsim_builtin dsim_builtin_paxos_wide;
 extern const dsim_builtin dsim_builtin_twopc;
 extern const dsim_builtin dsim_builtin_twopc_blocked;
 extern const dsim_builtin dsim_builtin_twopc_bug_no_durable_prepare;
@@ -24,6 +26,8 @@ static const dsim_builtin *const builtins[] = {
     &dsim_builtin_multipaxos_bug_skip_phase1,
     &dsim_builtin_paxos,
     &dsim_builtin_paxos_bug_ack_before_sync,
+    &dsim_builtin_paxos_bug_volatile_ballot,
+    &dsim_builtin_paxos_wide,
     &dsim_builtin_twopc,
     &dsim_builtin_twopc_blocked,
     &dsim_builtin_twopc_bug_no_durable_prepare,

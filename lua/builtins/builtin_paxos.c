@@ -9,6 +9,14 @@
  *   paxos-bug-ack-before-sync  the same, but the nodes sync their disk only every
  *                              100ms (a group commit) and answer before it: a crash
  *                              in between forgets a promise or an acceptance.
+ *   paxos-wide                 paxos under a wider nemesis, that also bounces nodes
+ *                              (a crash right after a send, a restart within
+ *                              20ms: mid-round, its messages in flight) and slows
+ *                              links (1-200ms a message, a node's link to itself
+ *                              among them), faults twice as often.
+ *   paxos-bug-volatile-ballot  paxos-wide, but a proposer's round is not on disk:
+ *                              one restarted mid-round may reuse its ballot with
+ *                              another value while its old accepts are in flight.
  *
  * Checks: paxos-agreement and paxos-validity after every event (consensus_check),
  * and at the end paxos-decided: once the nemesis has stopped, every node learned.
@@ -30,25 +38,47 @@ static const consensus_nemesis_opts storm = {
     .pause_ns_max = 200 * MS, .skew_ns_max = 50 * MS, .drift_ppm_max = 20000, .max_down = 2,
 };
 
-static int setup_with(dsim_run *run, const char *options, char *err, size_t errlen)
+/* The wider storm: also bounces (a crash right after a send, back within 20ms)
+ * and slow links (1-200ms per message, for up to 600ms), twice as often. */
+static const consensus_nemesis_opts wide_storm = {
+    .start_ns = 0, .stop_ns = 2000 * MS, .interval_ns = 20 * MS,
+    .weight = { [NEMESIS_CRASH] = 3, [NEMESIS_PARTITION] = 1, [NEMESIS_PAUSE] = 1, [NEMESIS_SKEW] = 0,
+                [NEMESIS_BOUNCE] = 5, [NEMESIS_SLOW_LINK] = 5 },
+    .down_ns_min = 5 * MS, .down_ns_max = 300 * MS, .partition_ns_max = 300 * MS,
+    .pause_ns_max = 200 * MS, .skew_ns_max = 50 * MS, .drift_ppm_max = 20000, .max_down = 2,
+    .bounce_ns_max = 20 * MS, .slow_ns_min = 1 * MS, .slow_ns_max = 200 * MS, .slow_for_ns_max = 600 * MS,
+};
+
+static int setup_with(dsim_run *run, const char *options, const consensus_nemesis_opts *nemesis, char *err,
+                      size_t errlen)
 {
     consensus_world *w = builtin_world_new(run);
     if (!w) return SIM_ENOMEM;
     int rc = consensus_world_network(w, 1 * MS, 20 * MS, 0.05, 0.05);
     if (!rc) rc = consensus_world_add(w, "paxos", "n", NODES, 1, options, true, err, errlen);
     if (!rc) rc = consensus_world_check(w, "paxos", &paxos_probe);
-    if (!rc) rc = consensus_world_nemesis(w, &storm);
+    if (!rc) rc = consensus_world_nemesis(w, nemesis);
     return rc;
 }
 
 static int setup_correct(dsim_run *run, char *err, size_t errlen)
 {
-    return setup_with(run, NULL, err, errlen);
+    return setup_with(run, NULL, &storm, err, errlen);
+}
+
+static int setup_wide(dsim_run *run, char *err, size_t errlen)
+{
+    return setup_with(run, NULL, &wide_storm, err, errlen);
 }
 
 static int setup_bug(dsim_run *run, char *err, size_t errlen)
 {
-    return setup_with(run, "{\"bug\":\"ack-before-sync\"}", err, errlen);
+    return setup_with(run, "{\"bug\":\"ack-before-sync\"}", &storm, err, errlen);
+}
+
+static int setup_volatile_ballot(dsim_run *run, char *err, size_t errlen)
+{
+    return setup_with(run, "{\"bug\":\"volatile-ballot\"}", &wide_storm, err, errlen);
 }
 
 /* After the calm: every node learned, and they learned one value. */
@@ -79,6 +109,24 @@ const dsim_builtin dsim_builtin_paxos = {
     "single-decree Paxos: 3 proposers/acceptors; loss, crashes, partitions, pauses, skew",
     3000 * MS,
     setup_correct,
+    finish,
+    builtin_world_cleanup,
+};
+
+const dsim_builtin dsim_builtin_paxos_wide = {
+    "paxos-wide",
+    "Paxos under the wider nemesis: restarts mid-round (bounces) and slow links, self-links too",
+    3000 * MS,
+    setup_wide,
+    finish,
+    builtin_world_cleanup,
+};
+
+const dsim_builtin dsim_builtin_paxos_bug_volatile_ballot = {
+    "paxos-bug-volatile-ballot",
+    "Paxos whose proposers keep their ballot in memory: a restart mid-round reuses it",
+    3000 * MS,
+    setup_volatile_ballot,
     finish,
     builtin_world_cleanup,
 };

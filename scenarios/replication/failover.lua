@@ -14,6 +14,7 @@
 -- lists the seeds that lose a write, each with the command that replays it.
 -- Set MODE to "sync" and no seed loses one (a write is acknowledged only when
 -- every replica holds it), at the price of slower writes.
+-- sweep: some seeds fail (the lesson: a sweep lists them; tests/sweep_all.sh)
 local dsim = require "dsim"
 
 local MODE = "async"

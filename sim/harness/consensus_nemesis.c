@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/trace.h"
+
 typedef struct action {
     struct action *next;
     consensus_nemesis *nem;
-    sim_node_id node;
+    sim_node_id node, peer;          /* peer: the other end of a slowed link */
 } action;
 
 struct consensus_nemesis {
@@ -23,6 +25,8 @@ struct consensus_nemesis {
     sim_rng *rng;
     action *actions;
     uint64_t count[NEMESIS_KINDS];
+    sim_node_id armed;               /* bounce: crashes right after its next send */
+    bool observing;
 };
 
 static int64_t uniform(consensus_nemesis *nem, int64_t lo, int64_t hi)
@@ -30,14 +34,20 @@ static int64_t uniform(consensus_nemesis *nem, int64_t lo, int64_t hi)
     return hi > lo ? sim_rng_range(nem->rng, lo, hi) : lo;
 }
 
-static void later(consensus_nemesis *nem, int64_t delay_ns, sim_call_fn fn, sim_node_id node)
+static void later_link(consensus_nemesis *nem, int64_t delay_ns, sim_call_fn fn, sim_node_id node,
+                       sim_node_id peer)
 {
     action *a = malloc(sizeof(*a));
     SIM_ASSERT(a != NULL);
-    *a = (action){ nem->actions, nem, node };
+    *a = (action){ nem->actions, nem, node, peer };
     nem->actions = a;
     int rc = sim_schedule(nem->s, sim_now_ns(nem->s) + delay_ns, fn, a);
     SIM_ASSERT(rc == 0);
+}
+
+static void later(consensus_nemesis *nem, int64_t delay_ns, sim_call_fn fn, sim_node_id node)
+{
+    later_link(nem, delay_ns, fn, node, SIM_NODE_NONE);
 }
 
 static size_t count_status(const consensus_nemesis *nem, sim_node_status status)
@@ -72,6 +82,59 @@ static void do_resume(sim *s, void *ctx)
 
 static void do_heal(sim *s, void *ctx) { sim_net_heal(s); }
 
+static void do_unslow(sim *s, void *ctx)
+{
+    action *a = ctx;
+    if (a->peer == SIM_NODE_NONE) return;    /* restored by calm() already */
+    int rc = sim_net_clear_link(s, a->node, a->peer);
+    SIM_ASSERT(rc == 0);
+    a->peer = SIM_NODE_NONE;
+}
+
+/* A random target's links get latency uniform in [slow_min, slow_max], each
+ * message its own draw, so one round's messages arrive far apart: half the time
+ * every link out of it (its link to itself among them), else one directed link
+ * among the targets (from == to: a self-link). */
+static void slow_link(consensus_nemesis *nem)
+{
+    const consensus_nemesis_opts *o = &nem->opts;
+    sim_node_id from = nem->targets[sim_rng_below(nem->rng, nem->n)];
+    bool all = sim_rng_below(nem->rng, 2) == 0;
+    sim_node_id one = nem->targets[sim_rng_below(nem->rng, nem->n)];
+    int64_t d = uniform(nem, o->slow_for_ns_max / 4, o->slow_for_ns_max);
+    sim_link_policy p = *sim_net_get_default(nem->s);
+    p.latency = sim_dist_uniform(o->slow_ns_min, o->slow_ns_max);
+    for (size_t i = 0; i < nem->n; i++) {
+        sim_node_id to = nem->targets[i];
+        if (!all && to != one) continue;
+        int rc = sim_net_set_link(nem->s, from, to, &p);
+        SIM_ASSERT(rc == 0);
+        later_link(nem, d, do_unslow, from, to);
+    }
+}
+
+static bool room_to_go_down(const consensus_nemesis *nem);
+
+/* The bounce itself: the armed node sent, its messages are in flight; it
+ * crashes now (after its handler) and restarts within bounce_max. */
+static void do_bounce(sim *s, void *ctx)
+{
+    action *a = ctx;
+    consensus_nemesis *nem = a->nem;
+    if (sim_node_get_status(s, a->node) != SIM_NODE_UP || !room_to_go_down(nem)) return;
+    int rc = sim_node_crash(s, a->node);
+    SIM_ASSERT(rc == 0);
+    later(nem, uniform(nem, 0, nem->opts.bounce_ns_max), do_restart, a->node);
+}
+
+static void on_record(sim *s, const sim_record *r, void *ctx)
+{
+    consensus_nemesis *nem = ctx;
+    if (r->kind != SIM_REC_SEND || r->node != nem->armed || nem->armed == SIM_NODE_NONE) return;
+    later(nem, 0, do_bounce, nem->armed);
+    nem->armed = SIM_NODE_NONE;
+}
+
 static bool room_to_go_down(const consensus_nemesis *nem)
 {
     size_t max = nem->opts.max_down ? nem->opts.max_down : (nem->n - 1) / 2;
@@ -103,11 +166,15 @@ static void partition(consensus_nemesis *nem)
 static void inject(consensus_nemesis *nem, int kind)
 {
     const consensus_nemesis_opts *o = &nem->opts;
-    sim_node_id id = kind == NEMESIS_PARTITION ? SIM_NODE_NONE : pick_up(nem);
-    if (kind != NEMESIS_PARTITION && id == SIM_NODE_NONE) return;
-    if ((kind == NEMESIS_CRASH || kind == NEMESIS_PAUSE) && !room_to_go_down(nem)) return;
+    bool network = kind == NEMESIS_PARTITION || kind == NEMESIS_SLOW_LINK;
+    sim_node_id id = network ? SIM_NODE_NONE : pick_up(nem);
+    if (!network && id == SIM_NODE_NONE) return;
+    bool down = kind == NEMESIS_CRASH || kind == NEMESIS_PAUSE || kind == NEMESIS_BOUNCE;
+    if (down && !room_to_go_down(nem)) return;
     nem->count[kind]++;
-    if (kind == NEMESIS_CRASH) {
+    if (kind == NEMESIS_BOUNCE) {
+        nem->armed = id;
+    } else if (kind == NEMESIS_CRASH) {
         int rc = sim_node_crash(nem->s, id);
         SIM_ASSERT(rc == 0);
         later(nem, uniform(nem, o->down_ns_min, o->down_ns_max), do_restart, id);
@@ -119,6 +186,8 @@ static void inject(consensus_nemesis *nem, int kind)
         int64_t offset = uniform(nem, -o->skew_ns_max, o->skew_ns_max);
         int64_t drift = uniform(nem, -o->drift_ppm_max, o->drift_ppm_max);
         sim_node_set_clock(nem->s, id, offset, drift);
+    } else if (kind == NEMESIS_SLOW_LINK) {
+        slow_link(nem);
     } else {
         partition(nem);
     }
@@ -144,7 +213,9 @@ static void tick(sim *s, void *ctx)
 static void calm(sim *s, void *ctx)
 {
     consensus_nemesis *nem = ctx;
+    nem->armed = SIM_NODE_NONE;
     sim_net_heal(s);
+    for (action *a = nem->actions; a; a = a->next) do_unslow(s, a);
     for (size_t i = 0; i < nem->n; i++) {
         sim_node_id id = nem->targets[i];
         if (sim_node_get_status(s, id) == SIM_NODE_PAUSED) sim_node_resume(s, id);
@@ -156,6 +227,9 @@ int consensus_nemesis_start(sim *s, const sim_node_id *targets, size_t n,
                             const consensus_nemesis_opts *opts, consensus_nemesis **out)
 {
     if (n == 0 || opts->interval_ns <= 0 || opts->stop_ns < opts->start_ns) return SIM_EINVAL;
+    if (opts->weight[NEMESIS_SLOW_LINK] &&
+        (opts->slow_ns_min < 0 || opts->slow_ns_max < opts->slow_ns_min || opts->slow_for_ns_max <= 0))
+        return SIM_EINVAL;
     consensus_nemesis *nem = calloc(1, sizeof(*nem));
     sim_node_id *copy = malloc(n * sizeof(sim_node_id));
     if (!nem || !copy) {
@@ -165,10 +239,12 @@ int consensus_nemesis_start(sim *s, const sim_node_id *targets, size_t n,
     }
     memcpy(copy, targets, n * sizeof(sim_node_id));
     *nem = (consensus_nemesis){ .s = s, .targets = copy, .n = n, .opts = *opts,
-                                .rng = sim_stream(s, SIM_STREAM_FAULTS) };
+                                .rng = sim_stream(s, SIM_STREAM_FAULTS), .armed = SIM_NODE_NONE };
+    int rc = opts->weight[NEMESIS_BOUNCE] ? sim_observe(s, on_record, nem) : 0;
+    nem->observing = rc == 0 && opts->weight[NEMESIS_BOUNCE];
     sim_dist gap = sim_dist_exponential(opts->interval_ns);
     int64_t first = opts->start_ns + sim_dist_draw(&gap, nem->rng);
-    int rc = first < opts->stop_ns ? sim_schedule(s, first, tick, nem) : 0;
+    if (rc == 0) rc = first < opts->stop_ns ? sim_schedule(s, first, tick, nem) : 0;
     if (rc == 0) rc = sim_schedule(s, opts->stop_ns, calm, nem);
     if (rc) {
         consensus_nemesis_free(nem);
@@ -181,6 +257,7 @@ int consensus_nemesis_start(sim *s, const sim_node_id *targets, size_t n,
 void consensus_nemesis_free(consensus_nemesis *nem)
 {
     if (!nem) return;
+    if (nem->observing) sim_unobserve(nem->s, on_record, nem);
     while (nem->actions) {
         action *next = nem->actions->next;
         free(nem->actions);

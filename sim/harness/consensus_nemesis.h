@@ -9,11 +9,25 @@
  *   pause      a random target pauses (a long GC) and resumes after up to pause_max
  *   skew       a random target's clock jumps by up to +-skew_max and drifts up to
  *              +-drift_ppm_max
+ *   bounce     a random target crashes and restarts after up to bounce_max: a
+ *              restart in the middle of a round, while its messages are in flight
+ *   slow link  a random directed link between targets, a self-link one time in n,
+ *              gets a latency uniform in [slow_min, slow_max] for up to slow_for_max,
+ *              then the default policy again (so messages of one round straddle a
+ *              crash, and a node's message to itself is not always the first)
  *
  * Weights choose among the kinds (0 disables one). At most max_down targets are
  * down at once (crashed or paused). At `stop` the nemesis heals the network,
  * resumes and restarts every target, so a scenario can then check liveness.
- * Loss, duplication and delay belong to the link policy, set by the scenario.
+ * Loss, duplication and the usual delay belong to the link policy, set by the
+ * scenario (a slowed link returns to the default policy, not to a link's own).
+ *
+ * Why bounce and slow links: a proposer that restarts while the accepts of its
+ * last round are still on their way, and reuses that round's ballot with another
+ * value, makes Paxos choose two values. Crashes with 5-300ms of downtime over a
+ * 1-20ms network almost never leave a message of the previous incarnation in
+ * flight at the restart, and a node's prepare to itself almost always arrives
+ * first, so 60,000 seeds of the first nemesis never met that schedule.
  */
 #ifndef SIM_SYSTEMS_CONSENSUS_NEMESIS_H
 #define SIM_SYSTEMS_CONSENSUS_NEMESIS_H
@@ -23,7 +37,8 @@
 
 #include "sim/sim.h"
 
-enum { NEMESIS_CRASH, NEMESIS_PARTITION, NEMESIS_PAUSE, NEMESIS_SKEW, NEMESIS_KINDS };
+enum { NEMESIS_CRASH, NEMESIS_PARTITION, NEMESIS_PAUSE, NEMESIS_SKEW, NEMESIS_BOUNCE, NEMESIS_SLOW_LINK,
+       NEMESIS_KINDS };
 
 typedef struct consensus_nemesis_opts {
     int64_t start_ns, stop_ns;
@@ -32,6 +47,8 @@ typedef struct consensus_nemesis_opts {
     int64_t down_ns_min, down_ns_max;
     int64_t partition_ns_max, pause_ns_max;
     int64_t skew_ns_max, drift_ppm_max;
+    int64_t bounce_ns_max;           /* bounce: down for 0..bounce_max */
+    int64_t slow_ns_min, slow_ns_max, slow_for_ns_max;
     size_t max_down;                 /* 0: a minority of the targets */
 } consensus_nemesis_opts;
 

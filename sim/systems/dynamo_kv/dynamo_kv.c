@@ -14,8 +14,9 @@
  * are still kept and handed off, but never count), a read repairs the stale
  * replicas of its quorum before it answers, and cas is refused (error 10) unless
  * lwt = 1: then cas and write are Paxos rounds (dynamo_kv_lwt.c). Versions are (timestamp of
- * the coordinator's clock, coordinator id); the later wins (last writer wins),
- * so a skewed clock can silently lose a write.
+ * the coordinator's clock, coordinator id), the timestamp bumped past every
+ * version the coordinator stamped before (a version names one value); the later
+ * wins (last writer wins), so a skewed clock can silently lose a write.
  *
  * Messages (canonical JSON): clients speak Maelstrom's lin-kv (read, write,
  * cas; see dynamo_kv_coord.c for the coordinator); between nodes
@@ -185,7 +186,7 @@ void dkv_hint_add(dynamo_kv_state *st, sim_node_id target, const char *key, cons
     *h = (dynamo_kv_entry){ strdup(key), strdup(value), ts, origin, target };
 }
 
-static void load_disk(dynamo_kv_state *st, sim_disk *d)
+static void load_disk(dynamo_kv_state *st, sim_disk *d, sim_node_id self)
 {
     for (size_t i = 0; i < sim_disk_count(d); i++) {
         const char *k = sim_disk_key_at(d, i);
@@ -206,6 +207,7 @@ static void load_disk(dynamo_kv_state *st, sim_disk *d)
         SIM_ASSERT(fields == 2);             /* written by store() on this node's disk */
         dynamo_kv_entry *e = append(&st->data, &st->ndata, &st->capdata);
         *e = (dynamo_kv_entry){ strdup(k + 2), strdup(text + used), ts, origin, SIM_NODE_NONE };
+        if (origin == (long long)self && ts > st->issued_ts) st->issued_ts = ts;   /* versions it stamped */
     }
 }
 
@@ -237,7 +239,8 @@ static void start(sim_node *node, void *state)
     dynamo_kv_state *st = state;
     sim_node_id peers[DYNAMO_KV_MAX_NODES];
     size_t np = sim_cluster_peers(node, peers, DYNAMO_KV_MAX_NODES - 1);
-    SIM_ASSERT(np < DYNAMO_KV_MAX_NODES);
+    if (!sim_invariant(node, np < DYNAMO_KV_MAX_NODES, "dynamo-kv-config", "more than 64 nodes in one cluster"))
+        np = 0;                                         /* refused: the run stops here */
     for (size_t i = 0; i <= np; i++) {                  /* peers are in id order: insert self */
         bool before = i == np || peers[i] > sim_self(node);
         if (before && st->nmembers == i) st->self_idx = i, st->members[st->nmembers++] = sim_self(node);
@@ -246,7 +249,7 @@ static void start(sim_node *node, void *state)
     st->next_rid = 1;
     int rc = cfg->vnodes > 0 ? shard_layout_init(&st->ring, SHARD_RING, st->nmembers, (size_t)cfg->vnodes) : 0;
     SIM_ASSERT(rc == 0);
-    load_disk(st, sim_self_disk(node));
+    load_disk(st, sim_self_disk(node), sim_self(node));
     arm_loop(node, "handoff", cfg->handoff_ns);
     arm_loop(node, "anti-entropy", cfg->anti_entropy_ns);
     sim_annotate(node, "role", "replica");

@@ -56,6 +56,7 @@ typedef struct dynamo_kv_state {
     dkv_promise *proms;            /* lwt: acceptor state, on disk as p/KEY */
     size_t nproms, capproms;
     int64_t lwt_round;             /* lwt: highest ballot or version seen */
+    int64_t issued_ts;             /* the highest version ts this node stamped as coordinator */
     shard_layout ring;             /* vnodes > 0: members by index on a consistent-hashing ring */
 } dynamo_kv_state;
 

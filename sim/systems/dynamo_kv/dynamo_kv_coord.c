@@ -2,7 +2,10 @@
  * dynamo_kv's coordinator: the node a client asks runs the request against the
  * key's preference list (its n replicas). A read asks them all and answers
  * after r replies; a write stamps a version (its clock, its id) and answers
- * after w acks. At request_timeout it answers anyway with what it has (the AP
+ * after w acks. A version is unique: its ts is past every one this coordinator
+ * stamped before, so two writes it coordinates at the same instant (queued
+ * behind a pause, say) never share (ts, id) with different values, which
+ * replicas would keep whichever came first of, forever. At request_timeout it answers anyway with what it has (the AP
  * choice): a read falls back on its own copy and hints, a write keeps a hint
  * for every replica that did not ack (a sloppy quorum with the coordinator as
  * the stand-in), to hand off later. Then read repair: every replica that
@@ -157,6 +160,8 @@ static void start_write(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r, c
     r->w_ts = sim_clock_ns(node);
     if (mine && mine->ts >= r->w_ts) r->w_ts = mine->ts + 1;   /* newer than what we hold */
     if (r->best_set && r->best_ts >= r->w_ts) r->w_ts = r->best_ts + 1;
+    if (st->issued_ts >= r->w_ts) r->w_ts = st->issued_ts + 1;   /* never the same version twice */
+    st->issued_ts = r->w_ts;
     free(r->best);
     r->best = strdup(value);
     r->best_ts = r->w_ts, r->best_origin = (int64_t)sim_self(node), r->best_set = true;
