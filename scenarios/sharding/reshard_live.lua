@@ -23,6 +23,12 @@ end
 dsim.at("1ms", loader.kick)
 local function reshard(n) return function() for _, s in ipairs(servers) do s:inject{ type = "reshard", shards = n } end end end
 dsim.at("1s", reshard(5))
+-- Right after the first reshard, a client that knows the new map reads 20 early
+-- keys at their new owners: most have not arrived yet, so those reads wait for
+-- the migrate (the loader's forwarded requests may or may not meet one in transit).
+local probe = S.client{ servers = servers, route = S.layout("modulo", 5), concurrency = 20, name = "probe" }
+for i = 1, 20 do probe.push{ key = "key" .. i, msg = { type = "read", key = "key" .. i } } end
+dsim.at("1001ms", probe.kick)
 dsim.at("2.5s", reshard(3))
 dsim.run("5s")
 

@@ -8,7 +8,7 @@ function echo.receive(self, from, msg)
   if msg.type == "echo" then self:send(from, { type = "echo_ok", echo = msg.echo, in_reply_to = msg.msg_id }) end
 end
 
-dsim.network{ latency = dsim.normal("5ms", "2ms"), loss = "2%" }
+dsim.network{ latency = dsim.normal("5ms", "2ms"), loss = "5%" }   -- 5%: a lost echo on every seed
 local c_nodes = dsim.cluster{ system = "echo", count = 2 }
 local lua_nodes = dsim.cluster{ program = echo, count = 2 }
 local servers = { c_nodes[1], c_nodes[2], lua_nodes[1], lua_nodes[2] }
