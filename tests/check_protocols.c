@@ -7,6 +7,8 @@
  *   paxos ballot reuse   a proposer restarted mid-round reused its ballot (the
  *                        round was not on disk) with another value while its first
  *                        incarnation's accept was still in flight: two values chosen.
+ *   multipaxos ballot    the same for a Multi-Paxos candidate: restarted right
+ *                        after its campaign began, it must campaign with a new ballot.
  *   time overflow        a latency drawn near INT64_MAX (an uncapped Pareto) was
  *                        added to the clock before clamping and aborted the run.
  *   refusals             dsim.cut(n, n) was silently ignored; quorum-kv packed node
@@ -22,6 +24,7 @@
 #include "lua/builtins/builtin.h"
 #include "lua/cli/host.h"
 #include "sim/harness/consensus_world.h"
+#include "sim/systems/multipaxos/multipaxos.h"
 #include "sim/systems/paxos/paxos.h"
 #include "sim/systems/system.h"
 #include "sim/trace.h"
@@ -114,6 +117,81 @@ START_TEST(test_paxos_restarted_proposer_reuses_no_ballot)
     ck_assert_msg(strstr(learned, "v-n1") && strstr(learned, "v-n2"), "learned: %s", learned);
     ck_assert_uint_eq(paxos_ballot_reuse("none", learned, sizeof(learned)), 0);
     ck_assert_str_eq(learned, "v-n2 v-n2 v-n2");
+}
+END_TEST
+
+/* ---- Multi-Paxos: a restarted candidate campaigns with a new ballot ---------------------------- */
+
+/* Crashes the first node that announces a ballot, at that instant (its prepare to
+ * itself, 50ms away on a slow self-link, is lost with it), restarts it 1ms later
+ * cut off from what the others send, and keeps the next ballot it announces. */
+typedef struct campaign {
+    sim_node_id who;
+    const sim_node_id *servers;
+    size_t nservers;
+    char first[48], second[48];
+    int64_t restart_ns;
+} campaign;
+
+static void crash_candidate(sim *s, void *ctx)
+{
+    campaign *c = ctx;
+    ck_assert_int_eq(sim_node_crash(s, c->who), 0);
+}
+
+/* Back, but deaf to the others (it hears no leader, so it campaigns again). */
+static void restart_candidate(sim *s, void *ctx)
+{
+    campaign *c = ctx;
+    ck_assert_int_eq(sim_node_restart(s, c->who), 0);
+    for (size_t i = 0; i < c->nservers; i++)
+        if (c->servers[i] != c->who) ck_assert_int_eq(sim_net_cut(s, c->servers[i], c->who), 0);
+}
+
+static void watch_campaign(sim *s, const sim_record *r, void *ctx)
+{
+    campaign *c = ctx;
+    if (r->kind != SIM_REC_ANNOTATE || strcmp(r->name, "ballot") != 0) return;
+    if (!c->first[0]) {
+        c->who = r->node;
+        snprintf(c->first, sizeof(c->first), "%s", r->detail);
+        sim_schedule(s, r->time_ns, crash_candidate, c);
+        sim_schedule(s, r->time_ns + 1 * MS, restart_candidate, c);
+    } else if (r->node == c->who && !c->second[0]) {
+        snprintf(c->second, sizeof(c->second), "%s", r->detail);
+    }
+}
+
+static void multipaxos_restart_mid_campaign(const char *bug, campaign *c)
+{
+    sim_options so = { .seed = 3 };
+    sim *s = sim_create(&so);
+    consensus_world w;
+    consensus_world_init(&w, s);
+    char err[200], options[64];
+    snprintf(options, sizeof(options), "{\"bug\":\"%s\"}", bug);
+    ck_assert_int_eq(consensus_world_network(&w, 10 * MS, 10 * MS, 0, 0), 0);
+    ck_assert_int_eq(consensus_world_add(&w, "multipaxos", "r", 3, 1, options, true, err, sizeof(err)), 0);
+    sim_link_policy slow = sim_link_policy_default();
+    slow.latency = sim_dist_constant(50 * MS);
+    for (size_t i = 0; i < w.nservers; i++) ck_assert_int_eq(sim_net_set_link(s, w.servers[i], w.servers[i], &slow), 0);
+    memset(c, 0, sizeof(*c));
+    c->servers = w.servers;
+    c->nservers = w.nservers;
+    sim_observe(s, watch_campaign, c);
+    sim_run_until(s, 2000 * MS);
+    consensus_world_free(&w);
+    sim_destroy(s);
+}
+
+START_TEST(test_multipaxos_restarted_candidate_new_ballot)
+{
+    campaign c;
+    multipaxos_restart_mid_campaign("volatile-ballot", &c);
+    ck_assert_msg(c.first[0] && strcmp(c.first, c.second) == 0, "bug: first %s, then %s", c.first, c.second);
+    multipaxos_restart_mid_campaign("none", &c);
+    ck_assert_msg(c.first[0] && c.second[0] && strcmp(c.first, c.second) != 0, "first %s, then %s", c.first,
+                  c.second);
 }
 END_TEST
 
@@ -289,9 +367,11 @@ Suite *protocols_suite(void)
     TCase *paxos = tcase_create("paxos");
     tcase_add_test(paxos, test_paxos_restarted_proposer_reuses_no_ballot);
     tcase_add_test(paxos, test_wide_nemesis_restarts_mid_round);
+    tcase_add_test(paxos, test_multipaxos_restarted_candidate_new_ballot);
     tcase_set_timeout(paxos, 120);
     suite_add_tcase(s, paxos);
     TCase *net = tcase_create("net");
+    tcase_set_timeout(net, 60);
     tcase_add_test(net, test_latency_clamped_before_the_sum);
     suite_add_tcase(s, net);
     TCase *refusals = tcase_create("refusals");

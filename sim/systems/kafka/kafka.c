@@ -36,6 +36,7 @@
 
 #include "sim/msg.h"
 #include "sim/systems/kafka/kafka.h"
+#include "sim/systems/invariant.h"
 #include "sim/systems/system.h"
 
 static uint32_t fnv(const char *s)
@@ -139,7 +140,8 @@ static void kafka_start(sim_node *node, void *state)
     st->cfg = sim_self_config(node);
     sim_node_id peers[KAFKA_MAX_BROKERS];
     size_t n = sim_cluster_peers(node, peers, KAFKA_MAX_BROKERS - 1);
-    SIM_ASSERT(n < KAFKA_MAX_BROKERS);
+    if (!sim_invariant(node, n < KAFKA_MAX_BROKERS, "kafka-config", "more brokers in one cluster than it can hold"))
+        return;                                         /* refused: the run stops here */
     st->nb = 0;
     bool placed = false;
     for (size_t i = 0; i <= n; i++) {
@@ -154,7 +156,8 @@ static void kafka_start(sim_node *node, void *state)
     sim_disk *d = sim_self_disk(node);
     st->restarted = sim_disk_read(d, "boot", NULL) != NULL;
     if (!st->restarted) {
-        SIM_ASSERT(sim_disk_write(d, "boot", "1", 1) == 0);
+        int rc = sim_disk_write(d, "boot", "1", 1);
+        SIM_ASSERT(rc == 0);
         sim_disk_sync(d);
     }
     if (!config_valid(node, st)) return;

@@ -44,7 +44,8 @@ static void wal_write(sim_node *node, kafka_state *st, const wal_rec *r, const i
     memcpy(buf, r, sizeof(*r));
     if (r->nvals) memcpy(buf + sizeof(*r), vals, r->nvals * sizeof(int64_t));
     sim_disk *d = sim_self_disk(node);
-    SIM_ASSERT(sim_disk_write(d, key, buf, len) == 0);
+    int rc = sim_disk_write(d, key, buf, len);
+    SIM_ASSERT(rc == 0);
     free(buf);
     if (st->cfg->flush_always) sim_disk_sync(d);
 }
