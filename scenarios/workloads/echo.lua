@@ -16,5 +16,5 @@ local w = dsim.workload{ "echo", nodes = servers, rate = "100/s", concurrency = 
 dsim.run("2.5s")
 
 local c = w.counts()
-dsim.check("most echoes answered", c.ok > 90, c.ok .. " ok, " .. c.unknown .. " unknown")
+dsim.check("most echoes answered", c.ok >= 0.75 * (c.ok + c.unknown + c.fail), c.ok .. " ok, " .. c.unknown .. " unknown")
 dsim.check("lost messages time out as unknown", c.unknown > 0, c.unknown .. " unknown")
