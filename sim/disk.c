@@ -8,6 +8,7 @@
  */
 #include "sim/disk.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,4 +214,110 @@ uint64_t sim_disk_bytes(const sim_disk *d) { return d ? d->bytes : 0; }
 const char *sim_disk_key_at(const sim_disk *d, size_t i)
 {
     return (d && i < d->count) ? d->entries[i].key : NULL;
+}
+
+/* ---- crash modes ------------------------------------------------------------------ */
+
+const char *sim_disk_crash_name(sim_disk_crash_kind mode)
+{
+    return mode == SIM_DISK_TORN ? "torn" : "lose-unsynced";
+}
+
+int sim_disk_crash_parse(const char *name, sim_disk_crash_kind *out)
+{
+    if (name && strcmp(name, "lose-unsynced") == 0) *out = SIM_DISK_LOSE_UNSYNCED;
+    else if (name && strcmp(name, "torn") == 0) *out = SIM_DISK_TORN;
+    else return SIM_EINVAL;
+    return 0;
+}
+
+/* SIM_DISK_TORN. A key's unsynced writes, oldest first, left the values v1..vk
+ * (journal entry j+1 holds v_j as its old value; vk is the current one) on top of
+ * the synced v0. Each write reached the platter with probability 1/2, on its own:
+ * the key keeps the newest v_j whose write did, else v0; a kept v_j (j >= 1) is
+ * cut to a random shorter prefix one time in four. Keys are visited in byte order
+ * and each write costs one draw, so the outcome depends on the seed only. */
+typedef struct torn_key {
+    size_t first, count;          /* its journal entries: order[first .. first+count) */
+    uint8_t *value;               /* what survives: a copy; NULL with present false: absent */
+    size_t len;
+    bool present, changed;
+} torn_key;
+
+typedef struct jref { const char *key; size_t index; } jref;
+
+static int by_key_age(const void *a, const void *b)
+{
+    const jref *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->index < y->index ? -1 : 1);
+}
+
+/* The value journal entry order[j] wrote (see above); *present false: a remove. */
+static const uint8_t *written(const sim_disk *d, const jref *order, const torn_key *k, size_t j, size_t *len,
+                              bool *present)
+{
+    if (j + 1 < k->count) {
+        const undo *u = &d->journal[order[k->first + j + 1].index];
+        *present = u->existed, *len = u->old_len;
+        return u->old_value;
+    }
+    int found;
+    size_t i = search(d, order[k->first].key, &found);
+    *present = found, *len = found ? d->entries[i].len : 0;
+    return found ? d->entries[i].value : NULL;
+}
+
+static void tear(const sim_disk *d, const jref *order, torn_key *k, sim_rng *rng)
+{
+    size_t keep = SIZE_MAX;
+    for (size_t j = k->count; j-- > 0;)                   /* newest first, one draw each */
+        if (sim_rng_below(rng, 2) == 0 && keep == SIZE_MAX) keep = j;
+    bool cut = sim_rng_below(rng, 4) == 0;
+    if (keep == SIZE_MAX) return;                         /* none reached the platter */
+    size_t len;
+    const uint8_t *v = written(d, order, k, keep, &len, &k->present);
+    if (k->present && cut && len > 0) len = (size_t)sim_rng_below(rng, len);
+    k->value = k->present ? copy_bytes(v, len) : NULL;
+    SIM_ASSERT(!k->present || k->value != NULL);
+    k->len = len;
+    k->changed = true;
+}
+
+static void crash_torn(sim_disk *d, sim_rng *rng)
+{
+    size_t n = d->journal_count;
+    jref *order = malloc((n ? n : 1) * sizeof(jref));
+    torn_key *keys = calloc(n ? n : 1, sizeof(torn_key));
+    SIM_ASSERT(order != NULL && keys != NULL);
+    for (size_t i = 0; i < n; i++) order[i] = (jref){ d->journal[i].key, i };
+    qsort(order, n, sizeof(jref), by_key_age);
+    size_t nkeys = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || strcmp(order[i].key, order[i - 1].key) != 0) keys[nkeys++] = (torn_key){ .first = i };
+        keys[nkeys - 1].count++;
+    }
+    for (size_t i = 0; i < nkeys; i++) tear(d, order, &keys[i], rng);
+    char **names = malloc((nkeys ? nkeys : 1) * sizeof(char *));
+    SIM_ASSERT(names != NULL);
+    for (size_t i = 0; i < nkeys; i++) names[i] = keys[i].changed ? strdup(order[keys[i].first].key) : NULL;
+    sim_disk_lose_unsynced(d);                             /* back to v0 everywhere ... */
+    for (size_t i = 0; i < nkeys; i++) {                    /* ... then what reached the platter */
+        if (!keys[i].changed) continue;
+        SIM_ASSERT(names[i] != NULL);
+        int rc = apply(d, names[i], keys[i].present ? (const void *)keys[i].value : NULL, keys[i].len);
+        SIM_ASSERT(rc == 0);
+        free(names[i]);
+        free(keys[i].value);
+    }
+    free(names);
+    free(keys);
+    free(order);
+}
+
+void sim_disk_crash(sim_disk *d, sim_disk_crash_kind mode, sim_rng *rng)
+{
+    if (!d) return;
+    if (mode == SIM_DISK_TORN && rng && d->journal_count > 0) crash_torn(d, rng);
+    else sim_disk_lose_unsynced(d);
 }

@@ -57,6 +57,7 @@ struct sim_node {
     int64_t clock_true_base_ns; /* local = local_base + (true - true_base) * (1 + ppm/1e6) */
     int64_t clock_local_base_ns;
     sim_disk *disk;             /* created on first use */
+    uint8_t disk_crash;         /* 0: the run's mode; else 1 + a sim_disk_crash_kind */
     uint64_t *paused;           /* event payloads held while paused, in arrival order */
     uint32_t paused_count, paused_cap;
 };
@@ -140,6 +141,7 @@ struct sim {
     bool partitioned;
 
     sim_rng streams[8];         /* subsystem streams by domain */
+    sim_disk_crash_kind disk_crash;   /* what a crash does to unsynced writes (sim/disk.h) */
 
     strmap interned;            /* text -> intern id */
     char **intern_text;

@@ -74,7 +74,10 @@ int sim_node_crash(sim *s, sim_node_id id)
     /* Strictly above the counter any earlier send recorded (a send's delivery push
      * advanced it), and equal to a later send's: only earlier sends are lost. */
     n->crash_seq = s->next_seq;
-    if (n->disk) sim_disk_lose_unsynced(n->disk);
+    if (n->disk) {
+        sim_disk_crash_kind mode = n->disk_crash ? (sim_disk_crash_kind)(n->disk_crash - 1) : s->disk_crash;
+        sim_disk_crash(n->disk, mode, sim_stream(s, SIM_STREAM_DISK));
+    }
     sim_record r = trace_record(SIM_REC_CRASH);
     r.node = id;
     trace_emit(s, &r);
@@ -138,4 +141,17 @@ void node_free_all(sim *s)
     for (size_t c = 0; c < s->node_chunk_cap; c++) free(s->node_chunks[c]);
     free(s->node_chunks);
     strmap_free(&s->node_names);
+}
+
+int sim_disk_crash_mode(sim *s, sim_node_id id, sim_disk_crash_kind mode)
+{
+    if (mode != SIM_DISK_LOSE_UNSYNCED && mode != SIM_DISK_TORN) return SIM_EINVAL;
+    if (id == SIM_NODE_NONE) {
+        s->disk_crash = mode;
+        return 0;
+    }
+    sim_node *n = node_get(s, id);
+    if (!n) return SIM_ENOENT;
+    n->disk_crash = (uint8_t)(1 + mode);
+    return 0;
 }

@@ -43,6 +43,7 @@ uint64_t sim_hash64_str(const char *s);
 uint64_t sim_mix64(uint64_t x);   /* splitmix64 finaliser: a bijection, sim_mix64(0) == 0 */
 
 /* Stream domains (the kernel uses these) */
-enum { SIM_STREAM_NETWORK = 1, SIM_STREAM_WORKLOAD = 2, SIM_STREAM_FAULTS = 3, SIM_STREAM_NODE = 4, SIM_STREAM_SCENARIO = 5 };
+enum { SIM_STREAM_NETWORK = 1, SIM_STREAM_WORKLOAD = 2, SIM_STREAM_FAULTS = 3, SIM_STREAM_NODE = 4, SIM_STREAM_SCENARIO = 5,
+       SIM_STREAM_DISK = 6 };
 
 #endif

@@ -134,6 +134,10 @@ uint32_t sim_node_cluster(const sim *s, sim_node_id id);
  * another node's program). NULL while the node is down. */
 void *sim_node_state(const sim *s, sim_node_id id);
 sim_disk *sim_node_disk(const sim *s, sim_node_id id);
+/* What a crash does to the unsynced writes of node id's disk (sim/disk.h), or of
+ * every node without a mode of its own when id is SIM_NODE_NONE. The torn mode
+ * draws from the stream SIM_STREAM_DISK. 0, SIM_ENOENT or SIM_EINVAL. */
+int sim_disk_crash_mode(sim *s, sim_node_id id, sim_disk_crash_kind mode);
 
 typedef enum sim_node_status { SIM_NODE_UP, SIM_NODE_DOWN, SIM_NODE_PAUSED } sim_node_status;
 sim_node_status sim_node_get_status(const sim *s, sim_node_id id);

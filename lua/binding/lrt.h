@@ -218,6 +218,7 @@ int luaopen_dsim_checks(lua_State *L);                   /* lcheck.c */
 int luaopen_dsim_linearizable(lua_State *L);             /* llin.c */
 int luaopen_dsim_session(lua_State *L);                  /* lsession.c */
 int luaopen_dsim_submission(lua_State *L);               /* lsubmission.c */
+int luaopen_dsim_disk(lua_State *L);                     /* ldisk.c */
 void lrt_run_finals(lrt *rt);                            /* lcheck.c: after the script */
 void lrt_checks_free(lrt *rt);
 

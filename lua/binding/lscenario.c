@@ -253,5 +253,6 @@ int luaopen_dsim(lua_State *L)
     luaopen_dsim_linearizable(L);
     luaopen_dsim_session(L);
     luaopen_dsim_submission(L);
+    luaopen_dsim_disk(L);
     return 1;
 }
