@@ -20,6 +20,7 @@
 
 #include <cJSON.h>
 
+#include "lua/bench/bench.h"
 #include "lua/bench/lbench.h"
 #include "lua/binding/lrt.h"
 #include "sim/msg.h"
@@ -427,6 +428,22 @@ START_TEST(test_bench_lua)
 }
 END_TEST
 
+/* The realistic twin runs the same workload with a C and a Lua node: the same
+ * messages are sent, lost and read (the runs draw the same dice), so the two
+ * figures compare like for like. No timing is asserted. */
+START_TEST(test_bench_real_like_for_like)
+{
+    sim_bench_real_result c, l;
+    ck_assert_int_eq(sim_bench_real_msgs(50, 20, false, &c), 0);
+    ck_assert_int_eq(sim_bench_real_msgs(50, 20, true, &l), 0);
+    ck_assert_uint_gt(c.messages, 500);
+    ck_assert_uint_eq(c.messages, l.messages);
+    ck_assert_int_gt(c.latency_ns_p99, 2 * SIM_NS_PER_MS);       /* a distribution, not a constant */
+    ck_assert_int_eq(c.latency_ns_p99, l.latency_ns_p99);
+    ck_assert_int_eq(sim_bench_real_msgs(1, 20, false, &c), SIM_EINVAL);
+}
+END_TEST
+
 Suite *lua_suite(void);
 
 Suite *lua_suite(void)
@@ -454,6 +471,7 @@ Suite *lua_suite(void)
     tcase_set_timeout(limits, 120);
     tcase_add_test(limits, test_sandbox_escapes_refused);
     tcase_add_test(limits, test_bench_lua);
+    tcase_add_test(limits, test_bench_real_like_for_like);
     suite_add_tcase(s, limits);
 
     TCase *faults = tcase_create("faults");

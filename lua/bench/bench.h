@@ -24,6 +24,21 @@ typedef struct sim_bench_msgs_result {
  * intervals of mean 1 simulated second; constant 50 us latency. */
 int sim_bench_random_msgs(uint64_t nodes, double sim_seconds, sim_bench_msgs_result *out);
 
+/* The realistic twin (lua/bench/bench_real.c): statistics observer on, lognormal
+ * latency (median 2ms), 1% loss, JSON bodies built and parsed by both ends, and
+ * memory measured after the run; the node in C or in Lua, doing the same work. */
+typedef struct sim_bench_real_result {
+    uint64_t nodes;
+    double sim_seconds;
+    uint64_t messages;                 /* delivered and read */
+    double seconds, messages_per_s;
+    double cpu_seconds, messages_per_cpu_s;   /* the same over CPU time (a shared machine) */
+    int64_t latency_ns_p99;            /* from the statistics observer */
+    uint64_t rss_bytes_per_node_after; /* resident memory grown by the whole run, per node */
+    uint64_t trace_hash;
+} sim_bench_real_result;
+int sim_bench_real_msgs(uint64_t nodes, double sim_seconds, bool lua, sim_bench_real_result *out);
+
 /* The linearizability checker over a corpus of histories with known verdicts
  * (lua/cmd_check.c; DIR/EXPECTED.tsv): the wall time of checking them all and
  * how many. Returns 0, SIM_EINVAL when a verdict disagrees, or another SIM_E*. */
@@ -48,6 +63,7 @@ typedef struct sim_bench_hdfs_result {
 int sim_bench_hdfs(uint64_t nodes, uint64_t blocks, sim_bench_hdfs_result *out);
 
 double bench_wall_seconds(void);
+double bench_cpu_seconds(void);      /* this process's CPU time: steadier on a shared machine */
 uint64_t bench_rss_bytes(void);
 uint64_t bench_peak_rss_bytes(void);
 

@@ -3,6 +3,7 @@
  *   dsim bench hold --pending N [--events M]
  *   dsim bench random-msgs --nodes N --time SECONDS
  *   dsim bench lua-msgs --nodes N --time SECONDS
+ *   dsim bench real-msgs --nodes N --time SECONDS   (the realistic twin, C and Lua nodes)
  *   dsim bench viz      (200 nodes, 5,000 messages in flight, software renderer)
  *   dsim bench lincheck [DIR]   (the Jepsen histories with known verdicts)
  *   dsim bench hdfs [--nodes N] [--blocks M]   (42,000 data nodes, 10 M blocks; kill a rack)
@@ -78,6 +79,25 @@ static int run_lua_msgs(uint64_t nodes, double seconds)
     return 0;
 }
 
+/* The realistic twin: one line for the C node, one for the Lua node. */
+static int run_real_msgs(uint64_t nodes, double seconds)
+{
+    for (int lua = 0; lua <= 1; lua++) {
+        sim_bench_real_result r;
+        if (sim_bench_real_msgs(nodes, seconds, lua, &r) != 0)
+            return dsim_usage_error("bench real-msgs: the %s run failed", lua ? "Lua" : "C");
+        printf("{\"bench\":\"real-msgs\",\"node\":\"%s\",\"nodes\":%" PRIu64 ",\"sim_seconds\":%g,"
+               "\"messages\":%" PRIu64 ",\"seconds\":%.3f,\"messages_per_s\":%.0f,\"cpu_seconds\":%.3f,"
+               "\"messages_per_cpu_s\":%.0f,\"latency_ms_p99\":%.2f,"
+               "\"rss_bytes_per_node_after\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"}\n",
+               lua ? "lua" : "c", r.nodes, r.sim_seconds, r.messages, r.seconds, r.messages_per_s, r.cpu_seconds,
+               r.messages_per_cpu_s,
+               (double)r.latency_ns_p99 / 1e6, r.rss_bytes_per_node_after, r.trace_hash);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 static int run_viz(void)
 {
     double fps;
@@ -130,13 +150,16 @@ static int bench_all(void)
     for (int i = 0; i < 3; i++)
         if (run_msgs(msgs[i].nodes, msgs[i].seconds)) return DSIM_EXIT_USAGE;
     if (run_lua_msgs(1000, 1000)) return DSIM_EXIT_USAGE;
+    if (run_real_msgs(1000, 200)) return DSIM_EXIT_USAGE;
     if (dsim_bench_lincheck(NULL) != 0) return DSIM_EXIT_USAGE;
     return run_viz() ? DSIM_EXIT_USAGE : 0;
 }
 
 int dsim_cmd_bench(int argc, char **argv)
 {
-    if (argc < 1) return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, viz, lincheck, hdfs or all (see 'dsim help')");
+    if (argc < 1)
+        return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, real-msgs, viz, lincheck, hdfs or all "
+                                "(see 'dsim help')");
     const char *which = argv[0];
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
     if (strcmp(which, "hdfs") == 0) return hdfs_flags(argc, argv);
@@ -145,9 +168,11 @@ int dsim_cmd_bench(int argc, char **argv)
         return argc <= 2 ? dsim_bench_lincheck(argc == 2 ? argv[1] : NULL)
                          : dsim_usage_error("bench lincheck: takes at most a directory");
     bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
-    bool msgs = lua || strcmp(which, "random-msgs") == 0;
+    bool real = strcmp(which, "real-msgs") == 0;
+    bool msgs = lua || real || strcmp(which, "random-msgs") == 0;
     if (!hold && !msgs)
-        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, viz, lincheck, hdfs, all)", which);
+        return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, real-msgs, viz, "
+                                "lincheck, hdfs, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {
@@ -165,5 +190,6 @@ int dsim_cmd_bench(int argc, char **argv)
     if (msgs && (nodes < 2 || seconds <= 0))
         return dsim_usage_error("bench %s: --nodes N (at least 2) and --time SECONDS are required", which);
     if (hold) return run_hold(pending, events);
+    if (real) return run_real_msgs(nodes, seconds);
     return lua ? run_lua_msgs(nodes, seconds) : run_msgs(nodes, seconds);
 }

@@ -50,6 +50,7 @@ static const char usage[] =
     "  dsim bench hold --pending N [--events M]       event-queue throughput (JSON)\n"
     "  dsim bench random-msgs --nodes N --time S      network throughput (JSON)\n"
     "  dsim bench lua-msgs --nodes N --time S         the same through Lua node programs\n"
+    "  dsim bench real-msgs --nodes N --time S        the realistic twin, C and Lua nodes alike\n"
     "  dsim bench viz     frames per second drawing 200 nodes, 5,000 messages in flight\n"
     "  dsim bench lincheck [DIR]   the checker on the Jepsen histories (JSON)\n"
     "  dsim bench all     the standard benchmark set, one JSON object a line\n"
