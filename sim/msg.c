@@ -153,3 +153,22 @@ int64_t sim_json_int(const cJSON *msg, const char *key, int64_t fallback)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, key);
     return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : fallback;
 }
+
+bool sim_json_get_int(const cJSON *msg, const char *key, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return false;
+    *out = (int64_t)v->valuedouble;
+    return true;
+}
+
+char *sim_json_field_text(const cJSON *msg, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, key);
+    return v ? sim_json_encode(v) : NULL;
+}
+
+void sim_json_add_text(cJSON *obj, const char *key, const char *text)
+{
+    if (text) cJSON_AddItemToObject(obj, key, cJSON_Parse(text));
+}

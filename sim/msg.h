@@ -20,5 +20,12 @@ int sim_json_send(sim_node *node, sim_node_id to, const cJSON *msg);
 cJSON *sim_json_parse(const sim_msg *msg);
 /* msg[key] as an integer, or fallback when absent or not a number. */
 int64_t sim_json_int(const cJSON *msg, const char *key, int64_t fallback);
+/* msg[key] into *out when it is a number with an integer value; else false. */
+bool sim_json_get_int(const cJSON *msg, const char *key, int64_t *out);
+/* msg[key] as canonical JSON text (malloc'ed), or NULL when absent: how node
+ * programs keep keys and values they do not interpret. */
+char *sim_json_field_text(const cJSON *msg, const char *key);
+/* obj[key] = the value that canonical text encodes; nothing when text is NULL. */
+void sim_json_add_text(cJSON *obj, const char *key, const char *text);
 
 #endif

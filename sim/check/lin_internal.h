@@ -89,6 +89,10 @@ int lin_fail(lin_history *h, uint32_t line, const char *fmt, ...)
 int lin_parse_etcd(lin_history *h, const char *text, size_t len);
 int lin_parse_edn(lin_history *h, const char *text, size_t len);
 int lin_parse_jsonl(lin_history *h, const char *text, size_t len);
+/* The whole file at path into *text (malloc'ed, not NUL-terminated) and *len:
+ * 0, or SIM_ENOENT / SIM_EIO / SIM_ENOMEM with "PATH: why" in err. Both checkers'
+ * *_check_file read through it. */
+int lin_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
 int lin_load_sim(lin_history *h, const sim *s);
 
 /* f, args, result and outcome of a dsim op (the JSON conventions in lincheck.h)

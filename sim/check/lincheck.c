@@ -229,12 +229,11 @@ int sim_lin_check_text(const char *text, size_t len, const char *name, const sim
     return check_loaded(&h, rc, o, out);
 }
 
-int sim_lin_check_file(const char *path, const sim_lin_options *o, sim_lin_result *out)
+int lin_read_file(const char *path, char **text_out, size_t *len_out, char *errbuf, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(out->error, sizeof(out->error), "%s: cannot open", path);
+        snprintf(errbuf, errlen, "%s: cannot open", path);
         return SIM_ENOENT;
     }
     size_t cap = 1 << 16, len = 0, n;
@@ -251,10 +250,22 @@ int sim_lin_check_file(const char *path, const sim_lin_options *o, sim_lin_resul
     fclose(f);
     if (!text || err) {
         free(text);
-        snprintf(out->error, sizeof(out->error), "%s: %s", path, text ? "read error" : "out of memory");
+        snprintf(errbuf, errlen, "%s: %s", path, text ? "read error" : "out of memory");
         return text ? SIM_EIO : SIM_ENOMEM;
     }
-    int rc = sim_lin_check_text(text, len, path, o, out);
+    *text_out = text;
+    *len_out = len;
+    return 0;
+}
+
+int sim_lin_check_file(const char *path, const sim_lin_options *o, sim_lin_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *text;
+    size_t len;
+    int rc = lin_read_file(path, &text, &len, out->error, sizeof(out->error));
+    if (rc) return rc;
+    rc = sim_lin_check_text(text, len, path, o, out);
     free(text);
     return rc;
 }

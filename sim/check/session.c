@@ -370,27 +370,11 @@ int sim_session_check_text(const char *text, size_t len, const char *name, const
 int sim_session_check_file(const char *path, const sim_session_options *o, sim_session_result *out)
 {
     memset(out, 0, sizeof(*out));
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(out->error, sizeof(out->error), "%s: cannot open", path);
-        return SIM_ENOENT;
-    }
-    size_t cap = 1 << 16, len = 0, n;
-    char *text = malloc(cap);
-    while (text && (n = fread(text + len, 1, cap - len, f)) > 0)
-        if ((len += n) == cap) {
-            char *t = realloc(text, cap *= 2);
-            if (!t) free(text);
-            text = t;
-        }
-    int err = ferror(f);
-    fclose(f);
-    if (!text || err) {
-        free(text);
-        snprintf(out->error, sizeof(out->error), "%s: %s", path, text ? "read error" : "out of memory");
-        return text ? SIM_EIO : SIM_ENOMEM;
-    }
-    int rc = sim_session_check_text(text, len, path, o, out);
+    char *text;
+    size_t len;
+    int rc = lin_read_file(path, &text, &len, out->error, sizeof(out->error));
+    if (rc) return rc;
+    rc = sim_session_check_text(text, len, path, o, out);
     free(text);
     return rc;
 }

@@ -57,17 +57,6 @@
 #include "sim/systems/system.h"
 #include "sim/systems/invariant.h"
 
-char *dkv_field(const cJSON *msg, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, name);
-    return v ? sim_json_encode(v) : NULL;
-}
-
-void dkv_add_raw(cJSON *o, const char *name, const char *text)
-{
-    if (text) cJSON_AddItemToObject(o, name, cJSON_Parse(text));
-}
-
 /* ---- placement -------------------------------------------------------------------- */
 
 size_t dkv_nrep(const dynamo_kv_state *st, const dynamo_kv_config *cfg)

@@ -51,7 +51,7 @@ static void reply(sim_node *node, dynamo_kv_req *r, const char *type, int code, 
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", code ? "error" : type);      /* code -1: error 0, a timeout */
     if (code) cJSON_AddNumberToObject(m, "code", code < 0 ? 0 : code), cJSON_AddStringToObject(m, "text", type);
-    dkv_add_raw(m, "value", value);
+    sim_json_add_text(m, "value", value);
     cJSON_AddNumberToObject(m, "in_reply_to", (double)r->msg_id);
     sim_json_send(node, r->client, m);
     cJSON_Delete(m);
@@ -139,7 +139,7 @@ static void start_read(sim_node *node, dynamo_kv_state *st, dynamo_kv_req *r)
         if (id != sim_self(node)) {
             cJSON *m = cJSON_CreateObject();
             cJSON_AddStringToObject(m, "type", "get");
-            dkv_add_raw(m, "key", r->key);
+            sim_json_add_text(m, "key", r->key);
             cJSON_AddNumberToObject(m, "rid", (double)r->rid);
             sim_json_send(node, id, m);
             cJSON_Delete(m);
@@ -202,9 +202,9 @@ void dkv_client(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const c
     dynamo_kv_req r = { .rid = st->next_rid++, .client = msg->from, .op = op,
                         .msg_id = sim_json_int(m, "msg_id", 0) };
     int cl = request_level(cfg, m);
-    r.key = dkv_field(m, "key");
-    r.arg = dkv_field(m, op == DKV_CAS ? "to" : "value");
-    r.from = op == DKV_CAS ? dkv_field(m, "from") : NULL;
+    r.key = sim_json_field_text(m, "key");
+    r.arg = sim_json_field_text(m, op == DKV_CAS ? "to" : "value");
+    r.from = op == DKV_CAS ? sim_json_field_text(m, "from") : NULL;
     if (!r.key || cl < 0 || (op != DKV_READ && !r.arg) || (op == DKV_CAS && !r.from))
         reply(node, &r, "malformed request", 12, NULL);
     else if (op == DKV_CAS && cfg->strict && !cfg->lwt)   /* a read then a write is no cas: that needs Paxos */
@@ -245,7 +245,7 @@ void dkv_reply(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJ
     bool get = strcmp(msg->type, "get_ok") == 0;
     if (get != (r->phase == DKV_READ)) return;               /* a late answer of the other phase */
     if (get) {
-        char *value = dkv_field(m, "value");
+        char *value = sim_json_field_text(m, "value");
         note_version(node, st, r, idx, value, sim_json_int(m, "ts", 0), sim_json_int(m, "origin", 0));
         free(value);
         return;

@@ -31,8 +31,6 @@ void dkv_hint_add(dynamo_kv_state *st, sim_node_id target, const char *key, cons
 /* put {key,value,ts,origin,rid,hint} to `to`. */
 void dkv_send_put(sim_node *node, sim_node_id to, const char *key, const char *value, int64_t ts,
                   int64_t origin, uint64_t rid, bool hint);
-char *dkv_field(const cJSON *msg, const char *name);
-void dkv_add_raw(cJSON *o, const char *name, const char *text);
 
 /* The replica side (dynamo_kv_replica.c). */
 void dkv_on_put(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m);

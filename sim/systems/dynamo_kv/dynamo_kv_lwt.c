@@ -129,8 +129,8 @@ static void broadcast(sim_node *node, dynamo_kv_state *st, struct dkv_lwt *r)
         }
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "type", val ? "accept" : "prepare");
-        dkv_add_raw(m, "key", r->key);
-        dkv_add_raw(m, "value", val);
+        sim_json_add_text(m, "key", r->key);
+        sim_json_add_text(m, "value", val);
         cJSON_AddNumberToObject(m, "b", (double)r->b);
         cJSON_AddNumberToObject(m, "bo", (double)sim_self(node));
         cJSON_AddNumberToObject(m, "rid", (double)rid);
@@ -220,10 +220,10 @@ void dkv_lwt_timer(sim_node *node, dynamo_kv_state *st, uint64_t arg)
 void dkv_lwt_message(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m)
 {
     int64_t b = sim_json_int(m, "b", -1), bo = sim_json_int(m, "bo", -1);
-    char *value = dkv_field(m, "value");
+    char *value = sim_json_field_text(m, "value");
     bool request = strcmp(msg->type, "prepare") == 0 || strcmp(msg->type, "accept") == 0;
     if (request) {
-        char *key = dkv_field(m, "key");
+        char *key = sim_json_field_text(m, "key");
         bool acc = msg->type[0] == 'a';
         bool ok = key && (!acc || value) && acceptor(node, st, key, b, bo, acc ? value : NULL);
         const dynamo_kv_entry *e = key && !acc ? dkv_find(st, key) : NULL;
@@ -233,7 +233,7 @@ void dkv_lwt_message(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, co
         cJSON_AddNumberToObject(a, "rid", (double)sim_json_int(m, "rid", 0));
         cJSON_AddNumberToObject(a, "b", (double)b);
         cJSON_AddBoolToObject(a, "ok", ok);
-        if (e) dkv_add_raw(a, "value", e->value);
+        if (e) sim_json_add_text(a, "value", e->value);
         cJSON_AddNumberToObject(a, "ts", !ok && p ? (double)p->b : e ? (double)e->ts : 0);
         cJSON_AddNumberToObject(a, "origin", e ? (double)e->origin : 0);
         sim_json_send(node, msg->from, a);

@@ -15,8 +15,8 @@ void dkv_send_put(sim_node *node, sim_node_id to, const char *key, const char *v
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "put");
-    dkv_add_raw(m, "key", key);
-    dkv_add_raw(m, "value", value);
+    sim_json_add_text(m, "key", key);
+    sim_json_add_text(m, "value", value);
     cJSON_AddNumberToObject(m, "ts", (double)ts);
     cJSON_AddNumberToObject(m, "origin", (double)origin);
     cJSON_AddNumberToObject(m, "rid", (double)rid);
@@ -27,7 +27,7 @@ void dkv_send_put(sim_node *node, sim_node_id to, const char *key, const char *v
 
 void dkv_on_put(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m)
 {
-    char *key = dkv_field(m, "key"), *value = dkv_field(m, "value");
+    char *key = sim_json_field_text(m, "key"), *value = sim_json_field_text(m, "value");
     if (key && value) {
         dkv_merge(node, st, key, value, sim_json_int(m, "ts", 0), sim_json_int(m, "origin", 0));
         cJSON *a = cJSON_CreateObject();
@@ -46,7 +46,7 @@ void dkv_on_put(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const c
 /* A handed-off hint arrived: drop it (and any older one for the same key). */
 void dkv_on_hint_ok(dynamo_kv_state *st, const sim_msg *msg, const cJSON *m)
 {
-    char *key = dkv_field(m, "key");
+    char *key = sim_json_field_text(m, "key");
     int64_t ts = sim_json_int(m, "ts", 0), origin = sim_json_int(m, "origin", 0);
     for (size_t i = 0; key && i < st->nhints;) {
         dynamo_kv_entry *h = &st->hints[i];
@@ -60,12 +60,12 @@ void dkv_on_hint_ok(dynamo_kv_state *st, const sim_msg *msg, const cJSON *m)
 
 void dkv_on_get(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const cJSON *m)
 {
-    char *key = dkv_field(m, "key");
+    char *key = sim_json_field_text(m, "key");
     const dynamo_kv_entry *e = key ? dkv_find(st, key) : NULL;
     cJSON *a = cJSON_CreateObject();
     cJSON_AddStringToObject(a, "type", "get_ok");
     cJSON_AddNumberToObject(a, "rid", (double)sim_json_int(m, "rid", 0));
-    if (e) dkv_add_raw(a, "value", e->value);
+    if (e) sim_json_add_text(a, "value", e->value);
     cJSON_AddNumberToObject(a, "ts", e ? (double)e->ts : 0);
     cJSON_AddNumberToObject(a, "origin", e ? (double)e->origin : 0);
     sim_json_send(node, msg->from, a);
@@ -129,8 +129,8 @@ void dkv_on_dump(sim_node *node, dynamo_kv_state *st, const sim_msg *msg, const 
     for (size_t i = 0; i < st->ndata; i++) {
         const dynamo_kv_entry *e = &st->data[i];
         cJSON *x = cJSON_CreateObject(), *reps = cJSON_AddArrayToObject(x, "replicas");
-        dkv_add_raw(x, "key", e->key);
-        dkv_add_raw(x, "value", e->value);
+        sim_json_add_text(x, "key", e->key);
+        sim_json_add_text(x, "value", e->value);
         char version[48];
         snprintf(version, sizeof(version), "%lld@%s", (long long)e->ts,
                  sim_node_name(sim_of(node), (sim_node_id)e->origin));

@@ -34,14 +34,6 @@ static cJSON *msg_of(const char *type, int code, const char *text)
     return out;
 }
 
-static bool int_field(const cJSON *in, const char *key, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return false;
-    *out = (int64_t)v->valuedouble;
-    return true;
-}
-
 static cJSON *read_ok(const mp_state *st, const mp_key *k)
 {
     cJSON *out = msg_of("read_ok", 0, NULL), *sibs = cJSON_CreateArray(), *ctx = cJSON_CreateArray();
@@ -61,14 +53,14 @@ static cJSON *read_ok(const mp_state *st, const mp_key *k)
 static void on_client(sim_node *node, mp_state *st, const sim_msg *msg, const cJSON *in, const char *t)
 {
     int64_t key, value, from;
-    if (!int_field(in, "key", &key)) return reply(node, msg->from, in, msg_of("error", 12, "key must be an integer"));
+    if (!sim_json_get_int(in, "key", &key)) return reply(node, msg->from, in, msg_of("error", 12, "key must be an integer"));
     mp_key *k = mp_key_find(st, key);
     if (strcmp(t, "read") == 0) {
         if (!k) return reply(node, msg->from, in, msg_of("error", 20, "key does not exist"));
         return reply(node, msg->from, in, read_ok(st, k));
     }
     bool is_cas = strcmp(t, "cas") == 0;
-    if (!int_field(in, is_cas ? "to" : "value", &value) || (is_cas && !int_field(in, "from", &from)))
+    if (!sim_json_get_int(in, is_cas ? "to" : "value", &value) || (is_cas && !sim_json_get_int(in, "from", &from)))
         return reply(node, msg->from, in, msg_of("error", 12, "malformed request"));
     if (strcmp(t, "insert") == 0 && k)
         return reply(node, msg->from, in, msg_of("error", 21, "key already exists"));

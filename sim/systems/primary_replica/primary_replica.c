@@ -147,19 +147,11 @@ void pr_annotate_role(sim_node *node, const pr_state *st)
 
 /* ---- client requests ------------------------------------------------------------- */
 
-static bool int_field(const cJSON *in, const char *key, int64_t *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) return false;
-    *out = (int64_t)v->valuedouble;
-    return true;
-}
-
 static void serve_read(sim_node *node, pr_state *st, sim_node_id to, int64_t id, const cJSON *in)
 {
     int64_t key;
     bool found = false;
-    size_t pos = int_field(in, "key", &key) ? kv_find(st, key, &found) : 0;
+    size_t pos = sim_json_get_int(in, "key", &key) ? kv_find(st, key, &found) : 0;
     if (!found) return pr_reply(node, to, id, error_msg(20, "key does not exist"));
     cJSON *out = typed("read_ok");
     cJSON_AddNumberToObject(out, "value", (double)st->kv[pos].value);
@@ -171,8 +163,8 @@ static void serve_update(sim_node *node, pr_state *st, sim_node_id to, int64_t i
 {
     int64_t key, value, from;
     bool is_cas = strcmp(cJSON_GetObjectItemCaseSensitive(in, "type")->valuestring, "cas") == 0;
-    if (!int_field(in, "key", &key) || !int_field(in, is_cas ? "to" : "value", &value) ||
-        (is_cas && !int_field(in, "from", &from)))
+    if (!sim_json_get_int(in, "key", &key) || !sim_json_get_int(in, is_cas ? "to" : "value", &value) ||
+        (is_cas && !sim_json_get_int(in, "from", &from)))
         return pr_reply(node, to, id, error_msg(12, "malformed request"));
     if (is_cas) {
         bool found;

@@ -65,17 +65,6 @@ struct quorum_kv_req {
 static char *dup(const char *s) { return s ? strdup(s) : NULL; }
 static bool same(const char *a, const char *b) { return a && b ? strcmp(a, b) == 0 : a == b; }
 
-char *quorum_kv_field(const cJSON *msg, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, name);
-    return v ? sim_json_encode(v) : NULL;
-}
-
-static void add_raw(cJSON *o, const char *name, const char *text)
-{
-    if (text) cJSON_AddItemToObject(o, name, cJSON_Parse(text));
-}
-
 static size_t members(const quorum_kv_state *st) { return st->npeers + 1; }
 
 static size_t index_of(const quorum_kv_state *st, sim_node_id id)
@@ -118,7 +107,7 @@ static void reply(sim_node *node, const quorum_kv_req *r, const char *type, int 
     cJSON_AddStringToObject(m, "type", code ? "error" : type);
     if (code) cJSON_AddNumberToObject(m, "code", code);
     if (code) cJSON_AddStringToObject(m, "text", type);
-    add_raw(m, "value", value);
+    sim_json_add_text(m, "value", value);
     cJSON_AddNumberToObject(m, "in_reply_to", (double)r->msg_id);
     sim_json_send(node, r->client, m);
     cJSON_Delete(m);
@@ -217,12 +206,12 @@ static void send_phase(sim_node *node, quorum_kv_state *st, quorum_kv_req *r)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", r->accepting ? "accept" : "prepare");
-    add_raw(m, "key", r->key);
+    sim_json_add_text(m, "key", r->key);
     cJSON_AddNumberToObject(m, "ballot", (double)r->ballot);
     cJSON_AddNumberToObject(m, "rid", (double)r->rid);
     int64_t tag = 0;
     const char *value = r->accepting ? next_value(node, r, &tag) : NULL;
-    add_raw(m, "value", value);
+    sim_json_add_text(m, "value", value);
     if (r->accepting) cJSON_AddNumberToObject(m, "tag", (double)tag);
     for (size_t i = 0; i < st->npeers; i++) sim_json_send(node, st->peers[i], m);
     quorum_kv_reg *reg;
@@ -236,9 +225,9 @@ static void on_client(sim_node *node, quorum_kv_state *st, const sim_msg *msg, c
     const quorum_kv_config *cfg = sim_self_config(node);
     quorum_kv_req r = { .rid = st->next_rid++, .client = msg->from, .op = op,
                         .msg_id = sim_json_int(m, "msg_id", 0) };
-    r.key = quorum_kv_field(m, "key");
-    r.arg = quorum_kv_field(m, op == OP_CAS ? "to" : "value");
-    r.from = op == OP_CAS ? quorum_kv_field(m, "from") : NULL;
+    r.key = sim_json_field_text(m, "key");
+    r.arg = sim_json_field_text(m, op == OP_CAS ? "to" : "value");
+    r.from = op == OP_CAS ? sim_json_field_text(m, "from") : NULL;
     if (!r.key || (op != OP_READ && !r.arg) || (op == OP_CAS && !r.from)) {
         reply(node, &r, "malformed request", 12, NULL);
         free(r.key), free(r.arg), free(r.from);
@@ -260,7 +249,7 @@ static void on_peer(sim_node *node, quorum_kv_state *st, const sim_msg *msg, con
     uint64_t rid = (uint64_t)sim_json_int(m, "rid", 0);
     int64_t ballot = sim_json_int(m, "ballot", -1);
     if (strcmp(type, "prepare") == 0 || strcmp(type, "accept") == 0) {
-        char *key = quorum_kv_field(m, "key");
+        char *key = sim_json_field_text(m, "key");
         if (!key || ballot < 0) return free(key);
         bool is_accept = type[0] == 'a';
         quorum_kv_reg *reg;
@@ -273,7 +262,7 @@ static void on_peer(sim_node *node, quorum_kv_state *st, const sim_msg *msg, con
         cJSON_AddNumberToObject(a, "promised", (double)reg->promised);
         if (!is_accept) cJSON_AddNumberToObject(a, "accepted", (double)reg->accepted);
         if (!is_accept) cJSON_AddNumberToObject(a, "tag", (double)reg->tag);
-        if (!is_accept) add_raw(a, "value", reg->value);
+        if (!is_accept) sim_json_add_text(a, "value", reg->value);
         sim_json_send(node, msg->from, a);
         cJSON_Delete(a);
         free(key);
@@ -283,7 +272,7 @@ static void on_peer(sim_node *node, quorum_kv_state *st, const sim_msg *msg, con
     size_t idx = index_of(st, msg->from);
     if (!r || idx == SIZE_MAX || ballot != r->ballot) return;        /* stale or foreign */
     if (r->accepting != (strcmp(type, "accepted") == 0)) return;
-    char *value = quorum_kv_field(m, "value");
+    char *value = sim_json_field_text(m, "value");
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(m, "ok");
     on_vote(node, st, r, idx, cJSON_IsTrue(ok), sim_json_int(m, "promised", -1),
             sim_json_int(m, "accepted", -1), sim_json_int(m, "tag", 0), value);

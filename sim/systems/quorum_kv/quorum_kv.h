@@ -47,7 +47,6 @@ bool quorum_kv_state_valid(const quorum_kv_state *st);
 bool quorum_kv_accept(sim_node *node, quorum_kv_state *st, const char *key, int64_t ballot,
                       const cJSON *accept_msg, quorum_kv_reg **out);
 void quorum_kv_load(quorum_kv_state *st, sim_disk *d);
-char *quorum_kv_field(const cJSON *msg, const char *name);   /* msg[name] as canonical JSON text */
 
 /* What a scenario reads as h.state (quorum_kv_state.c). */
 cJSON *quorum_kv_state_json(const sim *s, sim_node_id id);

@@ -68,7 +68,7 @@ bool quorum_kv_accept(sim_node *node, quorum_kv_state *st, const char *key, int6
     if (accept_msg) {
         r->accepted = ballot;
         free(r->value);
-        r->value = quorum_kv_field(accept_msg, "value");
+        r->value = sim_json_field_text(accept_msg, "value");
         r->tag = sim_json_int(accept_msg, "tag", 0);
     }
     reg_save(node, r);
