@@ -125,11 +125,12 @@ static uint32_t assemble(sim_node *node, bc_node *st, uint32_t parent, bc_tx **o
 }
 
 /* Real mode: try nonces until the hash is below target; the number of tries. */
-static uint64_t search(bc_node *st, bc_header *h)
+static uint64_t search(sim_node *node, bc_node *st, bc_header *h)
 {
     uint64_t tries = 1;
     bc_hash hash;
-    if (st->cfg->behaviour == BC_LIE_POW) return 1;
+    if (st->cfg->behaviour == BC_LIE_POW)      /* as long as a search would take, but none made */
+        return 1 + (uint64_t)(sim_dist_std_exp(sim_self_rng(node)) * (double)bc_work(h->target));
     for (;; tries++, h->nonce++) {
         bc_header_hash(h, &hash);
         if (bc_hash_top64(&hash) < h->target) break;
@@ -149,7 +150,7 @@ void bc_mine_restart(sim_node *node, bc_node *st)
         free(st->tmpl);
         st->ntmpl = assemble(node, st, parent, &st->tmpl, &st->tmpl_h);
         st->tmpl_parent = parent;
-        seconds = (double)search(st, &st->tmpl_h) / st->cfg->hash_rate;
+        seconds = (double)search(node, st, &st->tmpl_h) / st->cfg->hash_rate;
     } else {
         double work = (double)bc_work(bc_next_target(st, parent));
         seconds = sim_dist_std_exp(sim_self_rng(node)) * work / st->cfg->hash_rate;
