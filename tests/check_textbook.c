@@ -62,6 +62,7 @@ static const char *const chapters[] = {
     "textbook/08-sharding.md",
     "textbook/12-hdfs.md",
     "textbook/13-mapreduce.md",
+    "textbook/14-blockchains.md",
     "README.md",
 };
 #define NCHAPTERS (sizeof(chapters) / sizeof(chapters[0]))

@@ -52,7 +52,8 @@ local function exact(z)         -- m attacker blocks while the honest miner find
   return sum
 end
 
-print(string.format("q = %.2f, %d trials each   z   shipped  reversed  rate    exact   Nakamoto", q, trials))
+print(string.format("q = %.2f, %d trials for each z", q, trials))
+print("  z  shipped  reversed   rate   exact  Nakamoto")
 local rates = {}
 for _, z in ipairs(zs) do
   local shipped, reversed, open = 0, 0, 0
@@ -64,10 +65,10 @@ for _, z in ipairs(zs) do
   end
   local rate, e = reversed / trials, exact(z)
   rates[#rates + 1] = rate
-  print(string.format("%36d %9d %9d   %.3f   %.3f   %.3f", z, shipped, reversed, rate, e, nakamoto(z)))
+  print(string.format("%3d %8d %9d   %.3f   %.3f   %.3f", z, shipped, reversed, rate, e, nakamoto(z)))
   local sd = math.sqrt(e * (1 - e) / trials)
   dsim.check("z = " .. z .. ": every merchant shipped", shipped == trials, shipped .. " of " .. trials)
-  if open > 0 then print(string.format("%36s %d attacks still running at the end (counted as failures)", "", open)) end
+  if open > 0 then print(string.format("    (%d attacks still running at the end, counted as failures)", open)) end
   dsim.check("z = " .. z .. ": success rate within 3 standard deviations of the exact rate",
              math.abs(rate - e) <= 3 * sd, string.format("%.3f vs %.3f", rate, e))
 end

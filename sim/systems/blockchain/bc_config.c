@@ -141,7 +141,9 @@ static void add_chain_stats(cJSON *obj, const sim *s, const bc_node *st)
     uint32_t *count = calloc(st->nmembers, sizeof(uint32_t));
     SIM_ASSERT(count != NULL);
     uint32_t own = 0;
+    uint64_t txs = 0;
     for (uint32_t b = st->tip; b != 0 && b != BC_NONE; b = st->blocks[b].parent) {
+        txs += st->blocks[b].ntx - 1;
         for (size_t k = 0; k < st->nmembers; k++) if (st->members[k] == st->blocks[b].miner) count[k]++;
         own += st->blocks[b].miner == st->self;
     }
@@ -150,6 +152,7 @@ static void add_chain_stats(cJSON *obj, const sim *s, const bc_node *st)
     free(count);
     uint32_t valid_blocks = 0;
     for (uint32_t b = 1; b < st->nblocks; b++) valid_blocks += st->blocks[b].status != BC_INVALID;
+    cJSON_AddNumberToObject(obj, "txs", (double)txs);   /* transactions on the chain, coinbases aside */
     cJSON_AddNumberToObject(obj, "mined", st->mined);
     cJSON_AddNumberToObject(obj, "mined_on_chain", own);
     cJSON_AddNumberToObject(obj, "blocks_seen", valid_blocks);
