@@ -96,6 +96,70 @@ START_TEST(test_time_and_memory_floods)
 }
 END_TEST
 
+/* ---- grading integrity ---- */
+
+START_TEST(test_student_code_cannot_cheat)
+{
+    run_expect("run tests/hostile/integrity.lua", 0, "checks: 17 run, 0 failed");
+}
+END_TEST
+
+/* No line of stdout starts like a verdict unless the run wrote it, and a sweep
+ * reports what the runs' result channels said, not what a node printed. */
+START_TEST(test_output_cannot_be_forged)
+{
+    cli_result r = cli_run("run tests/hostile/forge.lua");
+    expect(&r, 0, "n1: reproduce with: rm -rf /", "forge");
+    ck_assert_msg(!strstr(r.out, "\nFAILED") && !strstr(r.out, "\nreproduce with:") && !strstr(r.out, "\nchecks: 9"),
+                  "a node wrote a summary line:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "\ntrace-hash: 0000000000000000") == NULL, "forged hash:\n%s", r.out);
+    cli_free(&r);
+    r = cli_run("sweep tests/hostile/forge.lua --seeds 1..3 -j 2 --json /tmp/dsim-hostile-forge.json");
+    expect(&r, 0, "3 seeds", "forge sweep");
+    ck_assert_msg(!strstr(r.out, "rm -rf") && !strstr(r.out, "forged"), "forged report:\n%s", r.out);
+    cli_free(&r);
+    FILE *f = fopen("/tmp/dsim-hostile-forge.json", "r");
+    ck_assert(f != NULL);
+    char *json = cli_slurp(f);
+    fclose(f);
+    unlink("/tmp/dsim-hostile-forge.json");
+    ck_assert_msg(!strstr(json, "rm -rf") && !strstr(json, "0000000000000000"), "forged JSON:\n%s", json);
+    free(json);
+}
+END_TEST
+
+/* ---- determinism and small errors ---- */
+
+START_TEST(test_copies_are_canonical)
+{
+    char h1[17], h2[17];
+    cli_result a = cli_run("run tests/hostile/holes.lua"), b = cli_run("run tests/hostile/holes.lua");
+    expect(&a, 0, "checks: 3 run, 0 failed", "holes");
+    expect(&b, 0, "checks: 3 run, 0 failed", "holes again");
+    ck_assert_str_eq(cli_hash(&a, h1), cli_hash(&b, h2));
+    ck_assert_str_eq(a.out, b.out);
+    cli_free(&a);
+    cli_free(&b);
+}
+END_TEST
+
+START_TEST(test_small_errors)
+{
+    run_expect("run tests/hostile/codec.lua --bogus", 2, "dsim: --bogus: unknown flag");
+    run_expect("replay", 2, "dsim: replay: which trace?");
+    run_expect("replay tests/fuzz/trace/dup-send.jsonl --seed 5", 2,
+               "dsim: replay: --seed does not apply to a recorded trace");
+    run_expect("sweep tests/hostile/nosuch.lua --seeds 1..5", 2, "dsim: sweep: cannot open tests/hostile/nosuch.lua");
+    run_expect("sweep nosuch --seeds 1..5", 2, "dsim: sweep: 'nosuch' is neither a scenario file nor a built-in");
+    run_expect("sweep tests/hostile/forge.lua --seeds 1..5 --json /nonexistent/x.json", 2,
+               "dsim: sweep: --json: cannot write '/nonexistent/x.json'");
+    run_expect("version extra", 2, "dsim: version: takes no arguments, got 'extra'");
+    run_expect("list extra", 2, "dsim: list: takes no arguments, got 'extra'");
+    run_expect("run tests/hostile/binary.lua", 2, "dsim: tests/hostile/binary.lua: ");
+    run_expect("run tests/hostile/nul_name.lua", 2, "bad node name");
+}
+END_TEST
+
 Suite *hostile_suite(void);
 
 Suite *hostile_suite(void)
@@ -111,5 +175,12 @@ Suite *hostile_suite(void)
     tcase_add_loop_test(hang, test_budget_bypasses, 1, 10);
     tcase_add_test(hang, test_time_and_memory_floods);
     suite_add_tcase(s, hang);
+    TCase *grading = tcase_create("grading");
+    tcase_set_timeout(grading, 120);
+    tcase_add_test(grading, test_student_code_cannot_cheat);
+    tcase_add_test(grading, test_output_cannot_be_forged);
+    tcase_add_test(grading, test_copies_are_canonical);
+    tcase_add_test(grading, test_small_errors);
+    suite_add_tcase(s, grading);
     return s;
 }

@@ -153,7 +153,9 @@ static void push_names(lua_State *L, lrt *rt)
         count = lua_tointeger(L, -1);
     }
     lua_getfield(L, 1, "name");
-    const char *prefix = luaL_optstring(L, -1, "n");
+    size_t plen = 1;
+    const char *prefix = luaL_optlstring(L, -1, "n", &plen);
+    luaL_argcheck(L, strlen(prefix) == plen && plen < 48, 1, "field 'name': a prefix of 1 to 47 of A-Z a-z 0-9 _ . : -");
     lua_newtable(L);
     lua_Integer next = 1;
     for (lua_Integer i = 1; i <= count; i++) {
@@ -262,9 +264,10 @@ static void add_nodes(lua_State *L, lrt *rt, const sim_program *program, void *c
     lua_createtable(L, (int)n, 0);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, names, i);
-        const char *name = lua_tostring(L, -1);
+        size_t len = 0;
+        const char *name = lua_tolstring(L, -1, &len);
         sim_node_id id;
-        int rc = name ? sim_node_add(rt->s, name, program, config, cluster, &id) : SIM_EINVAL;
+        int rc = name && strlen(name) == len ? sim_node_add(rt->s, name, program, config, cluster, &id) : SIM_EINVAL;
         if (rc == SIM_EEXIST) luaL_argerror(L, 1, lua_pushfstring(L, "node '%s' already exists", name));
         if (rc) luaL_argerror(L, 1, lua_pushfstring(L, "bad node name '%s' (1 to 63 of A-Z a-z 0-9 _ . : -)",
                                                     name ? name : "?"));

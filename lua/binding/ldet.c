@@ -16,7 +16,8 @@
  * Cost: pairs(t) sorts the keys once per loop, O(n log n), and allocates the
  * sorted array. next(t, k) keeps that array in a weak cache keyed by t, so a
  * whole traversal with next is O(n log n) too; next(t) alone (the emptiness
- * test) is one O(n) scan.
+ * test) is one O(n) scan, and it drops the cached order, so a traversal begun
+ * after keys were added sees them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -160,7 +161,10 @@ static int l_next(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
-    if (lua_isnil(L, 2)) {
+    if (lua_isnil(L, 2)) {                            /* a new traversal: drop a stale order, or */
+        lua_pushvalue(L, 1);                          /* keys added since would be skipped */
+        lua_pushnil(L);
+        lua_rawset(L, lua_upvalueindex(1));
         lua_pushnil(L);
         return next_first(L);
     }

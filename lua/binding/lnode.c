@@ -74,6 +74,43 @@ static void push_self(lua_State *L, lrt *rt, sim_node_id id)
 
 /* ---- deep copies (node state for the scenario, options for each node) ---- */
 
+static void deep_copy(lua_State *L, int idx, int seen, int depth);
+
+/* Whether every key of the table at t has a deterministic order (ldet.c);
+ * *nint receives the largest n with 1..n all keys, *n the key count. */
+static bool orderable_keys(lua_State *L, int t, lua_Integer *nint, lua_Integer *n)
+{
+    bool ok = true;
+    *n = 0;
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+        int kt = lua_type(L, -2);
+        ok = ok && (kt == LUA_TSTRING || kt == LUA_TNUMBER || kt == LUA_TBOOLEAN);
+        ++*n;
+    }
+    *nint = 0;
+    while (*nint < *n) {
+        bool present = lua_rawgeti(L, t, *nint + 1) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (!present) break;
+        ++*nint;
+    }
+    return ok;
+}
+
+/* copy[key] = copy of t[key] for the key on top (popped). */
+static void copy_field(lua_State *L, int t, int copy, int seen, int depth)
+{
+    lua_pushvalue(L, -1);
+    lua_rawget(L, t);
+    deep_copy(L, -1, seen, depth + 1);
+    lua_remove(L, -2);
+    lua_rawset(L, copy);
+}
+
+/* The copy is built in a canonical order (1..n first, then the other keys in
+ * ldet.c's key order) into a table sized for all of them up front, so its
+ * layout, and so `#` on it when it has holes, does not depend on the raw hash
+ * order of the original (which follows the per-process string hash seed). */
 static void deep_copy(lua_State *L, int idx, int seen, int depth)
 {
     idx = lua_absindex(L, idx);
@@ -84,15 +121,31 @@ static void deep_copy(lua_State *L, int idx, int seen, int depth)
     lua_pushvalue(L, idx);
     if (lua_rawget(L, seen) != LUA_TNIL) return;   /* shared or cyclic: the same copy */
     lua_pop(L, 1);
-    luaL_checkstack(L, 6, "state too deep");
-    lua_newtable(L);
+    luaL_checkstack(L, 8, "state too deep");
+    lua_Integer nint, n;
+    bool ordered = orderable_keys(L, idx, &nint, &n);
+    lua_createtable(L, (int)nint, (int)(n - nint));
+    int copy = lua_gettop(L);
     lua_pushvalue(L, idx);
-    lua_pushvalue(L, -2);
+    lua_pushvalue(L, copy);
     lua_rawset(L, seen);
-    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
-        lua_pushvalue(L, -2);
-        deep_copy(L, -2, seen, depth + 1);
-        lua_rawset(L, -5);                          /* copy[key] = copy of value */
+    for (lua_Integer i = 1; i <= nint; i++) {
+        lua_pushinteger(L, i);
+        copy_field(L, idx, copy, seen, depth);
+    }
+    if (ordered) {
+        lua_Integer nk = lrt_push_sorted_keys(L, idx);
+        for (lua_Integer i = 1; i <= nk; i++) {
+            lua_rawgeti(L, -1, i);
+            if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= nint) lua_pop(L, 1);
+            else copy_field(L, idx, copy, seen, depth);
+        }
+        lua_pop(L, 1);
+    } else {                                        /* table keys: no order exists; raw order */
+        for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+            lua_pushvalue(L, -2);
+            copy_field(L, idx, copy, seen, depth);
+        }
     }
     lrt *rt = lrt_of(L);
     if (lua_getmetatable(L, idx)) {                 /* keep only the array/object markers */
@@ -100,7 +153,7 @@ static void deep_copy(lua_State *L, int idx, int seen, int depth)
         lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_object_mt);
         bool marker = lua_rawequal(L, -1, -3) || lua_rawequal(L, -2, -3);
         lua_pop(L, 2);
-        if (marker) lua_setmetatable(L, -2);
+        if (marker) lua_setmetatable(L, copy);
         else lua_pop(L, 1);
     }
 }

@@ -29,9 +29,12 @@ static timer_t watchdog;
 static bool watchdog_ready;
 static int depth;                 /* nested pattern calls (gsub's callback may match too) */
 
+static int result_fd = -1;        /* the sweep's result channel, when there is one */
+
 static void on_fire(int sig)
 {
     (void)sig;
+    if (result_fd >= 0 && write(result_fd, fired_msg, fired_len) < 0) _exit(DSIM_EXIT_CHECK_FAILED);
     if (write(STDOUT_FILENO, fired_msg, fired_len) < 0) _exit(DSIM_EXIT_CHECK_FAILED);
     _exit(DSIM_EXIT_CHECK_FAILED);
 }
@@ -48,6 +51,7 @@ static bool ready(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_fire;
     sigaction(SIGXCPU, &sa, NULL);
+    result_fd = dsim_result_fd();
     return watchdog_ready = true;
 }
 

@@ -7,6 +7,8 @@
  *
  * Nothing else is readable: no package.path, no C modules, no absolute paths, no
  * "..". Files are loaded as text chunks only. Module names are dotted words.
+ * The file's real path (symbolic links resolved) must lie inside the folder
+ * it was looked for in: a link to / in the scenario's folder reads nothing.
  *
  * Where lua/dsim is (decided once, in lrt.c): $DSIM_HOME/lua/dsim when set, else
  * the first lua/dsim found walking up to four folders from the executable (so
@@ -18,7 +20,10 @@
  * that write the client history and draw from the fault stream, which scenario
  * and node code never receive.
  */
+#define _XOPEN_SOURCE 700     /* realpath */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -42,6 +47,16 @@ static bool readable(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Whether path, symbolic links resolved, lies inside dir (resolved too): a
+ * link in the scenario's folder must not lead to the rest of the disk. */
+static bool inside(const char *path, const char *dir)
+{
+    char real_dir[PATH_MAX], real_path[PATH_MAX];
+    if (!realpath(dir, real_dir) || !realpath(path, real_path)) return false;
+    size_t n = strlen(real_dir);
+    return strncmp(real_path, real_dir, n) == 0 && (real_path[n] == '/' || (n == 1 && real_dir[0] == '/'));
 }
 
 /* Loads and runs path as a text chunk with nargs arguments already on the stack;
@@ -85,7 +100,14 @@ static int l_require(lua_State *L)
     if (!readable(path))
         return luaL_error(L, "module '%s' not found (looked for %s; require reads only the scenario's folder "
                              "and lua/dsim)", name, path);
+    if (!inside(path, nargs == 2 ? rt->lib_dir : rt->scenario_dir))
+        return luaL_error(L, "module '%s': %s leads outside %s (a symbolic link?): refused", name, path,
+                          nargs == 2 ? rt->lib_dir : rt->scenario_dir);
     run_file(L, path, nargs);
+    if (nargs == 2 && lua_istable(L, -1)) {        /* a helper module: read-only to its users */
+        lrt_push_readonly(L, -1, name);
+        lua_remove(L, -2);
+    }
     lua_pushvalue(L, -1);
     lua_setfield(L, lua_upvalueindex(1), name);
     return 1;

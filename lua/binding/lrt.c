@@ -378,6 +378,11 @@ static int open_all(lua_State *L)
     lua_pushvalue(L, -1);
     rt->ref_dsim = luaL_ref(L, LUA_REGISTRYINDEX);
     lrt_load_helpers(L, lua_gettop(L));
+    lua_getfield(L, LUA_REGISTRYINDEX, "dsim.loaded");     /* require "dsim": a read-only view */
+    lrt_push_readonly(L, -2, "dsim");
+    lua_setfield(L, -2, "dsim");
+    lua_pop(L, 1);
+    lrt_freeze_globals(L);
     return 0;
 }
 

@@ -177,6 +177,12 @@ void lrt_open_userfn(lrt *rt);           /* installs the host on rt->s */
  * ("lua-function:N"), for a C system's options. */
 void lrt_userfn_strip(lua_State *L, int idx);
 
+/* ---- lfreeze.c: what student code cannot change ---- */
+/* Pushes a read-only view (a userdata) of the table at idx, named in errors. */
+void lrt_push_readonly(lua_State *L, int idx, const char *name);
+/* Freezes the library's globals and the standard libraries (end of setup). */
+void lrt_freeze_globals(lua_State *L);
+
 /* ---- lcodec.c: messages as canonical JSON ---- */
 void lrt_encode(lua_State *L, int idx, lrt_buf *b);     /* raises on non-encodable */
 bool lrt_decode(lua_State *L, const char *text, size_t len);   /* pushes 1 value or none */

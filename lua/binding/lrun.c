@@ -27,7 +27,10 @@ static void run_script(lrt *rt)
     lua_State *L = rt->L;
     if (luaL_loadfilex(L, rt->scenario, "t") != LUA_OK) {
         const char *m = lua_tostring(L, -1);
+        if (m && !strstr(m, rt->scenario))        /* "attempt to load a binary chunk": name the file */
+            m = lua_pushfstring(L, "%s: %s", rt->scenario, m);
         lrt_scenario_error(rt, m ? m : "cannot load the scenario");
+        lua_settop(L, lua_gettop(L) - (m && lua_gettop(L) > 1 ? 1 : 0));
         lua_pop(L, 1);
         return;
     }

@@ -86,23 +86,42 @@ static void refuse(lua_State *L, int table, const char *field, const char *name,
 
 /* ---- base functions ---- */
 
+/* Node output: every line (not just the first) starts with "NAME: ", so a
+ * node cannot print a line that reads as the run's summary ("FAILED ...",
+ * "reproduce with: ...", "trace-hash: ..."), which dsim sweep and graders parse.
+ * Pushes the value at idx as text, a prefix after each newline. */
+static void push_prefixed(lua_State *L, int idx, const char *prefix)
+{
+    size_t len;
+    const char *text = lrt_tostring(L, idx, &len);
+    if (!prefix || !memchr(text, '\n', len)) return;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+        luaL_addchar(&b, text[i]);
+        if (text[i] == '\n') luaL_addstring(&b, prefix);
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+}
+
 static int l_print(lua_State *L)
 {
     lrt *rt = lrt_of(L);
     int n = lua_gettop(L);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    if (rt->ctx == LRT_CTX_NODE && rt->node) {
-        luaL_addstring(&b, sim_self_name(rt->node));
-        luaL_addstring(&b, ": ");
-    }
+    const char *prefix = NULL;
+    if (rt->ctx == LRT_CTX_NODE && rt->node) prefix = lua_pushfstring(L, "%s: ", sim_self_name(rt->node));
+    luaL_checkstack(L, 24, "too many values to print");
+    int parts = prefix ? 1 : 0;
+    if (prefix) lua_pushvalue(L, -1);
     for (int i = 1; i <= n; i++) {
-        if (i > 1) luaL_addchar(&b, '\t');
-        lrt_tostring(L, i, NULL);
-        luaL_addvalue(&b);
+        if (i > 1) lua_pushliteral(L, "\t"), parts++;
+        push_prefixed(L, i, prefix);
+        parts++;
+        if (parts > 16) lua_concat(L, parts), parts = 1;
     }
-    luaL_addchar(&b, '\n');
-    luaL_pushresult(&b);
+    lua_pushliteral(L, "\n");
+    lua_concat(L, parts + 1);
     size_t len;
     const char *text = lua_tolstring(L, -1, &len);
     fwrite(text, 1, len, stdout);

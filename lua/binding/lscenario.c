@@ -156,12 +156,26 @@ static int l_seed(lua_State *L)
     return 1;
 }
 
+/* Raises unless the innermost Lua function calling is the scenario file's own
+ * code: a module it requires (student code) must not lift its own limits. */
+static void only_from_scenario_file(lua_State *L, lrt *rt, const char *fname)
+{
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "S", &ar) || strcmp(ar.what, "C") == 0) continue;
+        if (ar.source[0] == '@' && strcmp(ar.source + 1, rt->scenario) == 0) return;
+        luaL_error(L, "dsim.%s can be called only from the scenario file %s, not from %s (a module cannot change "
+                      "the limits it runs under)", fname, rt->scenario, ar.short_src);
+    }
+}
+
 static int l_limits(lua_State *L)
 {
     static const char *const known[] = { "instructions", "scenario_instructions", "memory", "pattern_cpu", "message",
                                          "instant_calls",
                                          NULL };
     lrt *rt = scenario(L, "limits");
+    only_from_scenario_file(L, rt, "limits");
     luaL_checktype(L, 1, LUA_TTABLE);
     lrt_check_fields(L, 1, known, "limits");
     if (lua_getfield(L, 1, "instructions") != LUA_TNIL) {

@@ -89,6 +89,7 @@ int dsim_cmd_help(int argc, char **argv)
 
 int dsim_cmd_version(int argc, char **argv)
 {
+    if (argc > 0) return dsim_usage_error("version: takes no arguments, got '%s'", argv[0]);
     printf("dsim %s\n", DSIM_VERSION);
     return DSIM_EXIT_OK;
 }
@@ -166,6 +167,7 @@ static int max_len(int width, const char *name)
 
 int dsim_cmd_list(int argc, char **argv)
 {
+    if (argc > 0) return dsim_usage_error("list: takes no arguments, got '%s'", argv[0]);
     printf("systems (C node programs for dsim.cluster{ system = NAME }):\n");
     int width = 0;
     for (size_t i = 0; sim_system_at(i); i++) width = max_len(width, sim_system_at(i)->name);
@@ -183,6 +185,16 @@ int dsim_cmd_list(int argc, char **argv)
 
 int dsim_cmd_replay(int argc, char **argv)
 {
+    bool file = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--frames") == 0 || strcmp(argv[i], "--fps") == 0) i++;
+        else if (strcmp(argv[i], "--viz") == 0) continue;
+        else if (strncmp(argv[i], "--", 2) == 0)
+            return dsim_usage_error("replay: %s does not apply to a recorded trace (replay takes --frames DIR and "
+                                    "--fps N)", argv[i]);
+        else file = true;
+    }
+    if (!file) return dsim_usage_error("replay: which trace? (dsim replay TRACE.jsonl [--frames DIR] [--fps N])");
     dsim_run_opts opts;
     int rc = dsim_parse_run_args(argc, argv, &opts);
     if (rc) return rc;

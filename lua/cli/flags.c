@@ -29,6 +29,11 @@ static int parse_flag(int argc, char **argv, int *i, dsim_run_opts *o)
     const char *flag = argv[*i];
     if (strcmp(flag, "--viz") == 0) return o->viz = true, 0;
     if (strcmp(flag, "--quiet") == 0) return o->quiet = true, 0;
+    static const char *const valued[] = { "--seed", "--until", "--trace", "--frames", "--fps", "--submission",
+                                          "--loss", NULL };
+    bool known = false;
+    for (int k = 0; valued[k]; k++) known = known || strcmp(flag, valued[k]) == 0;
+    if (!known) return dsim_usage_error("%s: unknown flag (see 'dsim help run')", flag);
     if (need_value(argc, argv, *i)) return DSIM_EXIT_USAGE;
     const char *v = argv[++*i];
     if (strcmp(flag, "--seed") == 0) {

@@ -21,6 +21,14 @@
 
 enum { DSIM_EXIT_OK = 0, DSIM_EXIT_CHECK_FAILED = 1, DSIM_EXIT_USAGE = 2 };
 
+/* The result channel: when the environment has DSIM_RESULT_FD=3 (dsim sweep sets
+ * it for its children), `dsim run` also writes its verdict lines ("checks:",
+ * "FAILED ...", "reproduce with: ...", "trace-hash: ...") to fd 3, which no
+ * user code can reach; the sweep reads its verdicts from there only. */
+#define DSIM_RESULT_FD 3
+/* The fd to write the verdict to, or -1 when there is no result channel. */
+int dsim_result_fd(void);
+
 typedef struct dsim_run_opts {
     const char *scenario;      /* a built-in scenario's name or a FILE.lua */
     uint64_t seed;             /* default 1 */

@@ -177,15 +177,33 @@ void dsim_run_discard(dsim_run *run)
     memset(run, 0, sizeof(*run));
 }
 
+int dsim_result_fd(void)
+{
+    const char *v = getenv("DSIM_RESULT_FD");
+    return v && strcmp(v, "3") == 0 ? DSIM_RESULT_FD : -1;
+}
+
+static void print_verdict(const dsim_run *run, FILE *out)
+{
+    fprintf(out, "checks: %zu run, %zu failed\n", sim_checks_run(run->s), sim_checks_failed(run->s));
+    print_failures(run, out);
+    fprintf(out, "trace-hash: %016" PRIx64 "\n", sim_trace_hash(run->s));
+}
+
 int dsim_run_close(dsim_run *run, FILE *out)
 {
     int code = close_trace(run) ? DSIM_EXIT_OK : DSIM_EXIT_USAGE;
     if (!run->opts->quiet) sim_stats_print(run->stats, run->s, out);
     if (!run->opts->quiet) print_check_lines(run, out);
-    fprintf(out, "checks: %zu run, %zu failed\n", sim_checks_run(run->s), sim_checks_failed(run->s));
-    print_failures(run, out);
     if (code == DSIM_EXIT_OK && sim_checks_failed(run->s)) code = DSIM_EXIT_CHECK_FAILED;
-    fprintf(out, "trace-hash: %016" PRIx64 "\n", sim_trace_hash(run->s));
+    print_verdict(run, out);
+    int fd = dsim_result_fd();
+    FILE *res = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (res) {
+        fflush(out);
+        print_verdict(run, res);
+        fclose(res);
+    }
     dsim_run_discard(run);
     return code;
 }

@@ -4,9 +4,13 @@
  * flags of `dsim run` (lua/cli/flags.c); --until and --loss are checked here with the
  * same parsers so that a bad value fails once, not once per seed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "lua/builtins/builtin.h"
 #include "lua/cli/host.h"
 #include "lua/sweep/sweep.h"
 #include "sim/units.h"
@@ -131,6 +135,29 @@ static int parse_one(int argc, char **argv, int *i, sweep_args *a)
     return 0;
 }
 
+/* A scenario that cannot run is one usage error up front, not a failure per seed. */
+static int check_scenario(const char *name)
+{
+    struct stat st;
+    if (dsim_builtin_find(name)) return 0;
+    if (stat(name, &st) == 0 && S_ISREG(st.st_mode)) return 0;
+    if (strchr(name, '/') || strstr(name, ".lua"))
+        return dsim_usage_error("sweep: cannot open %s%s", name, stat(name, &st) == 0 ? " (not a file)" : "");
+    return dsim_usage_error("sweep: '%s' is neither a scenario file nor a built-in scenario (see 'dsim list')", name);
+}
+
+/* Whether the folder of path exists and can be written (checked before any
+ * seed runs, so a bad --json does not cost a whole sweep). */
+static bool writable_dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) snprintf(dir, sizeof(dir), ".");
+    else snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path == 0 ? 1 : slash - path), path);
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0;
+}
+
 int sweep_parse_args(int argc, char **argv, sweep_args *a)
 {
     memset(a, 0, sizeof(*a));
@@ -144,6 +171,11 @@ int sweep_parse_args(int argc, char **argv, sweep_args *a)
     if (!a->scenario)
         return dsim_usage_error("sweep: missing scenario (a built-in name from 'dsim list', or FILE.lua)");
     if (!a->seeds_given) return dsim_usage_error("sweep: --seeds: required, like --seeds 1..1000");
+    int rc = check_scenario(a->scenario);
+    if (rc) return rc;
+    if (a->json_path && !writable_dir_of(a->json_path))
+        return dsim_usage_error("sweep: --json: cannot write '%s' (its folder does not exist or is not writable)",
+                                a->json_path);
     size_t n = sweep_shard_size(a->seed_first, a->seed_last, a->shard_index, a->shard_count);
     if (n > SWEEP_MAX_SEEDS)
         return dsim_usage_error("sweep: --seeds: at most %u seeds per run, this shard has %zu "

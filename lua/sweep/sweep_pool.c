@@ -11,6 +11,11 @@
  * is killed with SIGKILL. This is the one place dsim reads a wall clock: it bounds
  * a hung child, it never decides anything about a run.
  *
+ * Each child writes its verdict lines (checks, FAILED, reproduce with,
+ * trace-hash) to a third pipe, at fd DSIM_RESULT_FD (lua/cli/host.h), and the
+ * verdict is read from there only: stdout carries what user code prints, and
+ * a student's print must not be able to inject a line into the report.
+ *
  * Each child also gets resource limits: RLIMIT_AS (4 GiB, except in sanitizer
  * builds, whose shadow memory alone reserves terabytes of address space), RLIMIT_CORE
  * 0 (a crashing seed in a sweep of thousands must not fill the disk) and RLIMIT_CPU a
@@ -29,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lua/cli/host.h"
 #include "lua/sweep/sweep.h"
 #include "sim/sim.h"
 
@@ -49,8 +55,8 @@ typedef struct buf { char *data; size_t len, cap; } buf;
 
 typedef struct slot {
     pid_t pid;          /* 0: free */
-    int fd[2];          /* stdout, stderr; -1 once at end of file */
-    buf out[2];
+    int fd[3];          /* stdout, stderr, the result channel; -1 once at end of file */
+    buf out[3];
     int64_t deadline_ns;
     size_t index;       /* into rep->results */
     bool timed_out;
@@ -104,12 +110,13 @@ static void set_limits(int64_t timeout_ns)
 }
 
 /* In the child, after fork: only async-signal-safe calls until exec. */
-static void exec_child(const sweep_args *a, char *const argv[], int out_fd, int err_fd)
+static void exec_child(const sweep_args *a, char *const argv[], int out_fd, int err_fd, int res_fd)
 {
     int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
+    dup2(res_fd, DSIM_RESULT_FD);                /* dup2 clears close-on-exec on the copy */
     set_limits(a->timeout_ns);
     execv(a->exe ? a->exe : "/proc/self/exe", argv);
     static const char msg[] = "dsim: sweep: cannot execute the dsim binary\n";
@@ -139,25 +146,29 @@ static int start(slot *s, const sweep_args *a, const sweep_report *rep, size_t i
     if (rep->loss) argv[n++] = "--loss", argv[n++] = rep->loss;
     if (rep->submission) argv[n++] = "--submission", argv[n++] = rep->submission;
     argv[n] = NULL;
-    int p_out[2], p_err[2];
+    int p_out[2], p_err[2], p_res[2];
     if (make_pipe(p_out)) return -1;
     if (make_pipe(p_err)) {
         close(p_out[0]), close(p_out[1]);
         return -1;
     }
+    if (make_pipe(p_res)) {
+        close(p_out[0]), close(p_out[1]), close(p_err[0]), close(p_err[1]);
+        return -1;
+    }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) exec_child(a, argv, p_out[1], p_err[1]);
+    if (pid == 0) exec_child(a, argv, p_out[1], p_err[1], p_res[1]);
     int saved = errno;
-    close(p_out[1]), close(p_err[1]);
+    close(p_out[1]), close(p_err[1]), close(p_res[1]);
     if (pid < 0) {
-        close(p_out[0]), close(p_err[0]);
+        close(p_out[0]), close(p_err[0]), close(p_res[0]);
         errno = saved;
         return -1;
     }
     memset(s, 0, sizeof(*s));
     s->pid = pid;
-    s->fd[0] = p_out[0], s->fd[1] = p_err[0];
+    s->fd[0] = p_out[0], s->fd[1] = p_err[0], s->fd[2] = p_res[0];
     s->deadline_ns = mono_ns() + a->timeout_ns;
     s->index = index;
     return 0;
@@ -171,7 +182,7 @@ static int wait_ms(const slot *slots, int jobs, int64_t now)
     for (int j = 0; j < jobs; j++) {
         if (!slots[j].pid) continue;
         int64_t left = slots[j].timed_out ? 0 : (slots[j].deadline_ns - now + SIM_NS_PER_MS - 1) / SIM_NS_PER_MS;
-        if (slots[j].fd[0] < 0 && slots[j].fd[1] < 0) left = left < REAP_POLL_MS ? left : REAP_POLL_MS;
+        if (slots[j].fd[0] < 0 && slots[j].fd[1] < 0 && slots[j].fd[2] < 0) left = left < REAP_POLL_MS ? left : REAP_POLL_MS;
         if (left < 0) left = 0;
         if (ms < 0 || left < ms) ms = left;
     }
@@ -180,11 +191,11 @@ static int wait_ms(const slot *slots, int jobs, int64_t now)
 
 static void read_ready(slot *slots, int jobs)
 {
-    struct pollfd pfd[2 * SWEEP_JOBS_MAX];
-    slot *owner[2 * SWEEP_JOBS_MAX];
-    int which[2 * SWEEP_JOBS_MAX], n = 0;
+    struct pollfd pfd[3 * SWEEP_JOBS_MAX];
+    slot *owner[3 * SWEEP_JOBS_MAX];
+    int which[3 * SWEEP_JOBS_MAX], n = 0;
     for (int j = 0; j < jobs; j++)
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 3; k++)
             if (slots[j].pid && slots[j].fd[k] >= 0) {
                 pfd[n] = (struct pollfd){ slots[j].fd[k], POLLIN, 0 };
                 owner[n] = &slots[j], which[n++] = k;
@@ -219,10 +230,10 @@ static size_t reap(slot *slots, const sweep_args *a, sweep_report *rep)
             s->timed_out = true;
             /* Stop reading: a process the child started could hold the pipes open
              * long after the child is gone. What was read so far is kept. */
-            for (int k = 0; k < 2; k++)
+            for (int k = 0; k < 3; k++)
                 if (s->fd[k] >= 0) close(s->fd[k]), s->fd[k] = -1;
         }
-        if (s->fd[0] >= 0 || s->fd[1] >= 0) continue;
+        if (s->fd[0] >= 0 || s->fd[1] >= 0 || s->fd[2] >= 0) continue;
         int status = 0;
         pid_t got = waitpid(s->pid, &status, s->timed_out ? 0 : WNOHANG);
         if (got == 0 || (got < 0 && errno == EINTR)) continue;
@@ -231,10 +242,12 @@ static size_t reap(slot *slots, const sweep_args *a, sweep_report *rep)
             snprintf(why, sizeof(why), "lost track of the run: %s", strerror(errno));
             sweep_result_error(&rep->results[s->index], rep, why);
         } else {
+            /* The verdict lines come from the result channel, which only the
+             * child's C code writes: a node's print cannot forge them. */
             sweep_classify(&rep->results[s->index], rep, status, s->timed_out, a->timeout_ns,
-                           s->out[0].data ? s->out[0].data : "", s->out[1].data ? s->out[1].data : "");
+                           s->out[2].data ? s->out[2].data : "", s->out[1].data ? s->out[1].data : "");
         }
-        free(s->out[0].data), free(s->out[1].data);
+        free(s->out[0].data), free(s->out[1].data), free(s->out[2].data);
         s->pid = 0;
         done++;
     }
@@ -248,6 +261,7 @@ void sweep_pool_run(const sweep_args *a, sweep_report *rep)
     /* An ignored SIGCHLD, inherited from whoever started us, would have the kernel
      * reap the children before waitpid could read how they ended. */
     signal(SIGCHLD, SIG_DFL);
+    setenv("DSIM_RESULT_FD", "3", 1);             /* the children's result channel */
     slot *slots = calloc((size_t)a->jobs, sizeof(slot));
     if (!slots) {
         for (size_t i = 0; i < rep->count; i++)
