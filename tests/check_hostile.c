@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lua/binding/lrt.h"
 #include "tests/cli.h"
 
 static void expect(const cli_result *r, int code, const char *text, const char *what)
@@ -63,7 +64,7 @@ END_TEST
 
 /* ---- budget and limit bypasses ---- */
 
-static const int budget_lines[] = { 0, 12, 0, 26, 31, 38, 44, 48, 53, 58 };
+static const int budget_lines[] = { 0, 12, 0, 26, 31, 38, 44, 48, 53, 58, 65 };
 
 START_TEST(test_budget_bypasses)
 {
@@ -93,6 +94,76 @@ START_TEST(test_time_and_memory_floods)
                "MiB of messages and timers in flight)");
     run_expect("run tests/hostile/stall.lua --seed 5", 1,
                "FAILED node-error: n1 timer: tests/hostile/stall.lua:20: memory cap exceeded (48 MiB per run");
+}
+END_TEST
+
+/* The sandbox's pattern matcher (lua/binding/lmatch.c, which charges its steps
+ * to the budget) against Lua's own on generated patterns, subjects and
+ * replacements: the same results, the same errors. */
+static const char diff_script[] =
+    "local s, p, r = ...\n"
+    "local out = {}\n"
+    "local function add(...) for i = 1, select('#', ...) do out[#out + 1] = tostring((select(i, ...))) end "
+    "out[#out + 1] = '|' end\n"
+    "add(pcall(string.find, s, p)) add(pcall(string.match, s, p)) add(pcall(string.find, s, p, 3))\n"
+    "add(pcall(string.match, s, p, -2)) add(pcall(string.gsub, s, p, r)) add(pcall(string.gsub, s, p, r, 1))\n"
+    "add(pcall(string.gsub, s, p, function(x, y) return y and x .. y or x end))\n"
+    "add(pcall(string.gsub, s, p, { a = 'A', [''] = false }))\n"
+    "add(pcall(function() local t = {} for a, b in string.gmatch(s, p) do t[#t + 1] = tostring(a) .. "
+    "tostring(b) if #t > 40 then break end end return table.concat(t, ',') end))\n"
+    "return table.concat(out, ' ')\n";
+
+static void random_text(uint64_t *x, char *out, size_t max, const char *const *pieces, size_t npieces)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    size_t n = *x % 7, len = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+        const char *piece = pieces[*x % npieces];
+        if (len + strlen(piece) + 1 >= max) break;
+        memcpy(out + len, piece, strlen(piece) + 1);
+        len += strlen(piece);
+    }
+}
+
+static const char *run_script(lua_State *L, lrt *rt, const char *s, const char *p, const char *r)
+{
+    lua_settop(L, 0);
+    ck_assert(luaL_loadbufferx(L, diff_script, sizeof(diff_script) - 1, "=diff", "t") == LUA_OK);
+    lua_pushstring(L, s);
+    lua_pushstring(L, p);
+    lua_pushstring(L, r);
+    int st = rt ? lrt_pcall(rt, 3, 1, LRT_CTX_SCENARIO, NULL, "test") : lua_pcall(L, 3, 1, 0);
+    ck_assert_msg(st == LUA_OK, "script failed: %s", rt ? rt->errmsg : lua_tostring(L, -1));
+    return lua_tostring(L, -1);
+}
+
+START_TEST(test_patterns_match_lua)
+{
+    static const char *const pat[] = { "a", "b", "(", ")", "()", "%", "%a", "%d", ".", "*", "+", "-", "?", "[",
+                                       "]", "[^a]", "[a-b]", "^", "$", "%1", "%b()", "%f[a]", "%w", "x" };
+    static const char *const subj[] = { "a", "b", "ab", "(", ")", "1", " ", "x", "aa", "%" };
+    static const char *const rep[] = { "x", "%0", "%1", "<%0>", "%2", "%%", "%" };
+    lua_State *ref = luaL_newstate();
+    luaL_openlibs(ref);
+    sim_options so = { 1, 2, 8 };
+    sim *sm = sim_create(&so);
+    char err[200];
+    lrt *rt = lrt_create(sm, NULL, "(test)", err, sizeof(err));
+    ck_assert_msg(rt != NULL, "%s", err);
+    uint64_t x = 0x2545f4914f6cdd1du;
+    for (int i = 0; i < 6000; i++) {
+        char s[64], p[64], r[32];
+        random_text(&x, s, sizeof(s), subj, sizeof(subj) / sizeof(subj[0]));
+        random_text(&x, p, sizeof(p), pat, sizeof(pat) / sizeof(pat[0]));
+        random_text(&x, r, sizeof(r), rep, sizeof(rep) / sizeof(rep[0]));
+        const char *want = run_script(ref, NULL, s, p, r), *got = run_script(rt->L, rt, s, p, r);
+        ck_assert_msg(strcmp(want, got) == 0, "s='%s' p='%s' r='%s':\n lua:   %s\n dsim:  %s", s, p, r, want, got);
+    }
+    lua_close(ref);
+    lrt_destroy(rt);
+    sim_destroy(sm);
 }
 END_TEST
 
@@ -172,8 +243,9 @@ Suite *hostile_suite(void)
     suite_add_tcase(s, crash);
     TCase *hang = tcase_create("hangs");
     tcase_set_timeout(hang, 120);
-    tcase_add_loop_test(hang, test_budget_bypasses, 1, 10);
+    tcase_add_loop_test(hang, test_budget_bypasses, 1, 11);
     tcase_add_test(hang, test_time_and_memory_floods);
+    tcase_add_test(hang, test_patterns_match_lua);
     suite_add_tcase(s, hang);
     TCase *grading = tcase_create("grading");
     tcase_set_timeout(grading, 120);

@@ -70,7 +70,7 @@ typedef struct lrt {
     char *lib_dir;               /* the folder lua/dsim (the helpers), or NULL */
 
     int64_t node_budget, scenario_budget;
-    int64_t pattern_cpu_ns;      /* lpattern.c: CPU time one string pattern call may take */
+    int64_t pattern_cpu_ns;      /* dsim.limits{ pattern_cpu }: accepted, unused (lmatch.c) */
     size_t mem_cap, mem_used, mem_peak;
     size_t msg_max;              /* the longest encoding (message, disk, annotation) */
     int64_t instant_max;         /* handler calls and callbacks at one instant */
@@ -158,7 +158,7 @@ const char *lrt_tostring(lua_State *L, int idx, size_t *len);
 
 /* ---- lsandbox.c / ldet.c / lrequire.c: the environment ---- */
 int lrt_open_sandbox(lua_State *L);      /* protected: builds the global env */
-void lrt_open_patterns(lua_State *L);    /* lpattern.c: the watchdog on string patterns */
+void lrt_open_patterns(lua_State *L);    /* lmatch.c: string patterns charged by their steps */
 void lrt_open_det(lua_State *L);         /* pairs, next, table.sort, math.random ... */
 /* Pushes an array of the keys of the table at t in canonical order (numbers,
  * then strings...; never hash order); returns its length. ldet.c. */

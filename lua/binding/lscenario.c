@@ -9,9 +9,9 @@
  *   dsim.now()            simulated time in seconds;  dsim.seed()  the run's seed
  *   dsim.limits{ instructions = N, scenario_instructions = N, memory = "64MiB",
  *                pattern_cpu = "20s", message = "4MiB", instant_calls = 100000 }
- *                         (per handler call / scenario call / run / string pattern
- *                         call, see lpattern.c / encoded message / handler calls
- *                         and callbacks at one simulated instant)
+ *                         (per handler call / scenario call / run / unused: patterns
+ *                         count against the instructions, lmatch.c / encoded
+ *                         message / handler calls and callbacks at one instant)
  *   dsim.stats([type])    messages sent/delivered/dropped... so far
  *
  * The rest of the module is registered by its own files: units and
@@ -188,6 +188,8 @@ static int l_limits(lua_State *L)
         rt->scenario_budget = lua_tointeger(L, -1);
         rt->budget_left = rt->scenario_budget;
     }
+    /* pattern_cpu: still accepted (older scenarios set it) but unused: string
+     * patterns are charged to the instruction budget by their steps (lmatch.c). */
     int64_t cpu = lrt_field_duration(L, 1, "pattern_cpu", rt->pattern_cpu_ns, "limits");
     luaL_argcheck(L, cpu >= SIM_NS_PER_MS, 1, "field 'pattern_cpu': at least 1ms");
     rt->pattern_cpu_ns = cpu;

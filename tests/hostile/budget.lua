@@ -59,6 +59,11 @@ cases[9] = function()
     coroutine.resume(co)
   end
 end
+-- 10: an expensive pattern, called again and again (each call a few instructions)
+cases[10] = function()
+  local s = ("a"):rep(3000)
+  for _ = 1, 1e9 do s:find(".-b") end
+end
 
 local prog = {}
 function prog.receive(self, from, msg) cases[msg.case]() end
