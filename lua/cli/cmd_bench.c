@@ -7,6 +7,7 @@
  *   dsim bench viz      (200 nodes, 5,000 messages in flight, software renderer)
  *   dsim bench lincheck [DIR]   (the Jepsen histories with known verdicts)
  *   dsim bench hdfs [--nodes N] [--blocks M]   (42,000 data nodes, 10 M blocks; kill a rack)
+ *   dsim bench kademlia --nodes N [--time SECONDS] [--churn 0|1] [--join-refresh 0|1]
  *   dsim bench all
  */
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 
 #include "lua/bench/bench.h"
 #include "lua/bench/bench_hold.h"
+#include "lua/bench/bench_kademlia.h"
 #include "lua/cli/commands.h"
 #include "lua/bench/lbench.h"
 #include "viz/viz.h"
@@ -139,6 +141,35 @@ static int hdfs_flags(int argc, char **argv)
     return run_hdfs(nodes, blocks);
 }
 
+static int parse_flag(const char *flag, const char *text, uint64_t *out)
+{
+    if (strcmp(text, "0") == 0 || strcmp(text, "1") == 0) {
+        *out = text[0] == '1';
+        return 0;
+    }
+    return dsim_usage_error("bench: %s: expected 0 or 1, got '%s'", flag, text);
+}
+
+/* dsim bench kademlia --nodes N [--time SECONDS] [--churn 0|1] [--join-refresh 0|1] */
+static int bench_kademlia(int argc, char **argv)
+{
+    uint64_t nodes = 0, churn = 1, refresh = 0;
+    double seconds = 1000;
+    for (int i = 1; i < argc; i += 2) {
+        const char *flag = argv[i];
+        if (i + 1 >= argc) return dsim_usage_error("bench kademlia: %s: missing value", flag);
+        int rc;
+        if (strcmp(flag, "--nodes") == 0) rc = parse_count(flag, argv[i + 1], 20000000, &nodes);
+        else if (strcmp(flag, "--time") == 0) rc = parse_seconds(argv[i + 1], &seconds);
+        else if (strcmp(flag, "--churn") == 0) rc = parse_flag(flag, argv[i + 1], &churn);
+        else if (strcmp(flag, "--join-refresh") == 0) rc = parse_flag(flag, argv[i + 1], &refresh);
+        else rc = dsim_usage_error("bench kademlia: %s: unknown flag", flag);
+        if (rc) return rc;
+    }
+    if (nodes < 2) return dsim_usage_error("bench kademlia: --nodes N (at least 2) is required");
+    return dsim_bench_kademlia(nodes, seconds, churn == 1, refresh == 1) ? dsim_usage_error("bench kademlia: out of memory") : 0;
+}
+
 static int bench_all(void)
 {
     static const uint64_t pendings[] = { 1000, 100000, 1000000 };
@@ -158,7 +189,7 @@ static int bench_all(void)
 int dsim_cmd_bench(int argc, char **argv)
 {
     if (argc < 1)
-        return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, real-msgs, viz, lincheck, hdfs or all "
+        return dsim_usage_error("bench: which one? hold, random-msgs, lua-msgs, real-msgs, viz, lincheck, hdfs, kademlia or all "
                                 "(see 'dsim help')");
     const char *which = argv[0];
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
@@ -167,12 +198,13 @@ int dsim_cmd_bench(int argc, char **argv)
     if (strcmp(which, "lincheck") == 0)
         return argc <= 2 ? dsim_bench_lincheck(argc == 2 ? argv[1] : NULL)
                          : dsim_usage_error("bench lincheck: takes at most a directory");
+    if (strcmp(which, "kademlia") == 0) return bench_kademlia(argc, argv);
     bool hold = strcmp(which, "hold") == 0, lua = strcmp(which, "lua-msgs") == 0;
     bool real = strcmp(which, "real-msgs") == 0;
     bool msgs = lua || real || strcmp(which, "random-msgs") == 0;
     if (!hold && !msgs)
         return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, real-msgs, viz, "
-                                "lincheck, hdfs, all)", which);
+                                "lincheck, hdfs, kademlia, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {
