@@ -98,6 +98,10 @@ START_TEST(test_bad_parameters)
                           "option 'alpha'");
     expect_one_line_error("local dsim = require 'dsim'\ndsim.cluster{ system = 'kademlia', count = 3, lookups = 1 }\n",
                           "unknown option 'lookups'");
+    expect_one_line_error("local dsim = require 'dsim'\ndsim.cluster{ system = 'bittorrent', tracker = 't', file_size = 1000, piece_size = 4096 }\n",
+                          "option 'piece_size' (4096) must not exceed file_size (1000)");
+    expect_one_line_error("local dsim = require 'dsim'\ndsim.cluster{ system = 'bittorrent', tracker = 't', behaviour = 'lurker' }\n",
+                          "option 'behaviour' must be leave, stay, free_rider or corrupt, got 'lurker'");
 }
 END_TEST
 
