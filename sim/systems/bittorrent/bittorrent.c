@@ -62,10 +62,11 @@ int bt_parse(const cJSON *o, bt_config *c, char *err, size_t n)
 {
     static const char *const known[] = { "file_size", "piece_size", "block_size", "seed", "behaviour", "seed_for",
                                          "upload", "arrive_over", "rechoke", "optimistic", "max_conns", "tracker",
-                                         "torrent", NULL };
+                                         "torrent", "dht", "dht_every", NULL };
     memset(c, 0, sizeof(*c));
     c->rechoke_ns = 10 * SIM_NS_PER_S;
     c->optimistic_ns = 30 * SIM_NS_PER_S;
+    c->dht_every_ns = 30 * SIM_NS_PER_S;
     int64_t seed = 0, upload = 1 << 20, conns = 40, torrent = 1;
     int rc = sim_option_check_known(o, known, err, n);
     if (!rc) rc = parse_sizes(o, c, err, n);
@@ -78,17 +79,29 @@ int bt_parse(const cJSON *o, bt_config *c, char *err, size_t n)
     if (!rc) rc = sim_option_duration(o, "arrive_over", &c->arrive_over_ns, err, n);
     if (!rc) rc = sim_option_duration(o, "rechoke", &c->rechoke_ns, err, n);
     if (!rc) rc = sim_option_duration(o, "optimistic", &c->optimistic_ns, err, n);
+    if (!rc) rc = sim_option_duration(o, "dht_every", &c->dht_every_ns, err, n);
+    if (!rc && c->dht_every_ns < SIM_NS_PER_S) {
+        snprintf(err, n, "option 'dht_every' must be at least 1s");
+        rc = SIM_EINVAL;
+    }
     if (!rc && (c->rechoke_ns <= 0 || c->optimistic_ns < c->rechoke_ns)) {
         snprintf(err, n, "option 'optimistic' must be at least 'rechoke', and both more than 0");
         rc = SIM_EINVAL;
     }
     const cJSON *t = o ? cJSON_GetObjectItemCaseSensitive(o, "tracker") : NULL;
-    if (!rc && (!cJSON_IsString(t) || strlen(t->valuestring) >= sizeof(c->tracker))) {
-        snprintf(err, n, "option 'tracker' must name the tracker node");
+    const cJSON *d = o ? cJSON_GetObjectItemCaseSensitive(o, "dht") : NULL;
+    if (!rc && !t == !d) {
+        snprintf(err, n, "give either option 'tracker' (the tracker's node name) or 'dht' (a DHT bootstrap node's name)");
+        rc = SIM_EINVAL;
+    }
+    if (!rc && ((t && (!cJSON_IsString(t) || strlen(t->valuestring) >= sizeof(c->tracker))) ||
+                (d && (!cJSON_IsString(d) || strlen(d->valuestring) >= sizeof(c->dht))))) {
+        snprintf(err, n, "options 'tracker' and 'dht' must be node names");
         rc = SIM_EINVAL;
     }
     if (rc) return rc;
-    snprintf(c->tracker, sizeof(c->tracker), "%s", t->valuestring);
+    if (t) snprintf(c->tracker, sizeof(c->tracker), "%s", t->valuestring);
+    if (d) snprintf(c->dht, sizeof(c->dht), "%s", d->valuestring);
     c->seed = seed;
     c->upload_bps = (uint64_t)upload;
     c->max_conns = (uint32_t)conns;

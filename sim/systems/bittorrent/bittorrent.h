@@ -23,6 +23,7 @@
 
 #include "sim/sim.h"
 #include "sim/sha256.h"
+#include "sim/systems/kademlia/kademlia.h"
 
 #define BT_MAX_BLOCKS 64          /* blocks a piece (piece_size / block_size) */
 #define BT_ACTIVE 16              /* pieces in progress at once */
@@ -43,7 +44,9 @@ typedef struct bt_config {
     int64_t arrive_over_ns;          /* peers arrive uniformly over this */
     int64_t rechoke_ns, optimistic_ns;
     uint32_t max_conns, tracker_peers;
-    char tracker[64];
+    char tracker[64];                /* the tracker's name; empty: trackerless */
+    char dht[64];                    /* trackerless: the DHT's bootstrap node */
+    int64_t dht_every_ns;            /* get_peers and announce_peer this often */
 } bt_config;
 
 typedef struct bt_conn {
@@ -66,6 +69,8 @@ typedef struct bt_active {
 typedef struct bt_upload { sim_node_id to; uint32_t piece, block; } bt_upload;
 
 typedef struct bt_peer {
+    kad_state kad;                   /* first: the DHT's callbacks get back to the peer */
+    kad_config kad_cfg;
     const bt_config *cfg;
     sim_node_id self, tracker;
     uint8_t *have;                   /* bitfield */

@@ -227,7 +227,7 @@ static void on_cancel(bt_peer *p, bt_conn *c, const uint32_t *w)
 static void leave(sim_node *node, bt_peer *p)
 {
     uint32_t ev = 2;
-    sim_send(node, p->tracker, "announce", &ev, 4);
+    if (p->tracker != SIM_NODE_NONE) sim_send(node, p->tracker, "announce", &ev, 4);
     while (p->nconns > 0) close_conn(node, p, &p->conns[0], true);
     p->left = true;
     sim_annotate(node, "bt", "left");
@@ -239,7 +239,7 @@ static void completed(sim_node *node, bt_peer *p)
     p->done_ns = sim_now_ns(sim_of(node));
     sim_annotate(node, "bt", "seeding");
     uint32_t ev = 1;
-    sim_send(node, p->tracker, "announce", &ev, 4);
+    if (p->tracker != SIM_NODE_NONE) sim_send(node, p->tracker, "announce", &ev, 4);
     if (p->cfg->behaviour == BT_LEAVE) leave(node, p);
     else if (p->cfg->seed_for_ns > 0) sim_timer_set(node, p->cfg->seed_for_ns, "leave", 0);
 }
@@ -330,7 +330,9 @@ static void dispatch(sim_node *node, bt_peer *p, bt_conn *c, const sim_msg *m, c
 static void on_receive(sim_node *node, void *state, const sim_msg *m)
 {
     bt_peer *p = state;
-    if (!p->arrived || p->left || m->from == SIM_NODE_NONE || banned(p, m->from)) return;
+    if (p->left || m->from == SIM_NODE_NONE || banned(p, m->from)) return;
+    if (p->kad.cfg && kad_receive(node, &p->kad, m)) return;   /* the DHT's messages */
+    if (!p->arrived) return;
     uint32_t w[8] = { 0 };
     memcpy(w, m->body, m->body_len < sizeof w ? m->body_len : sizeof w);
     if (strcmp(m->type, "peers") == 0 && m->from == p->tracker) return on_peers(node, p, m);
@@ -344,30 +346,69 @@ static void on_receive(sim_node *node, void *state, const sim_msg *m)
     dispatch(node, p, c, m, w);
 }
 
+/* Trackerless (BEP 5): get_peers(infohash) finds the swarm, announce_peer joins it. */
+static kad_id infohash(const bt_config *cfg)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(cfg->torrent >> (8 * i));
+    return kad_id_hash(b, sizeof b);
+}
+
+static void dht_found(sim_node *node, kad_state *k, const kad_lookup *l)
+{
+    bt_peer *p = (bt_peer *)k;                      /* kad is bt_peer's first member */
+    for (uint32_t i = 0; i < l->nvalues && p->nconns < p->cfg->max_conns && !p->left; i++) {
+        sim_node_id a = (sim_node_id)l->values[i];
+        if (a != p->self && !bt_conn_find(p, a) && !banned(p, a)) send_handshake(node, p, a, 0);
+    }
+}
+
 static void announce(sim_node *node, bt_peer *p, uint32_t event)
 {
-    sim_send(node, p->tracker, "announce", &event, 4);
+    if (p->tracker != SIM_NODE_NONE) {
+        sim_send(node, p->tracker, "announce", &event, 4);
+        return;
+    }
+    if (!p->cfg->dht[0] || !p->kad.joined) return;
+    kad_lookup *l = kad_lookup_start(node, &p->kad, KAD_GET_PEERS, infohash(p->cfg), dht_found, 0);
+    kad_lookup_go(node, &p->kad, l);
+    kad_publish(node, &p->kad, infohash(p->cfg), p->self);
+}
+
+static void dht_start(sim_node *node, bt_peer *p)
+{
+    sim_node_id boot;
+    if (sim_node_find(sim_of(node), p->cfg->dht, &boot) != 0) {
+        sim_log(node, "no DHT bootstrap node named '%s'", p->cfg->dht);
+        return;
+    }
+    p->kad_cfg = (kad_config){ .k = 8, .alpha = 3, .rpc_timeout_ns = SIM_NS_PER_S, .refresh_ns = 3600 * SIM_NS_PER_S,
+                               .ttl_ns = 1800 * SIM_NS_PER_S, .republish_ns = 1800 * SIM_NS_PER_S,
+                               .bootstrap = boot, .salt = p->cfg->torrent ^ 0x62740000u };
+    kad_start(node, &p->kad, &p->kad_cfg);
 }
 
 static void on_timer(sim_node *node, void *state, const char *name, uint64_t arg)
 {
     bt_peer *p = state;
     if (p->left) return;
+    if (p->kad.cfg && kad_timer(node, &p->kad, name, arg)) return;
     if (strcmp(name, "arrive") == 0) {
+        if (p->cfg->dht[0]) dht_start(node, p);
         p->arrived = true;
         p->arrived_ns = sim_now_ns(sim_of(node));
         sim_annotate(node, "bt", p->done ? "seeding" : "leeching");
         announce(node, p, 0);
         sim_timer_set(node, p->cfg->rechoke_ns, "rechoke", 0);
-        sim_timer_set(node, 60 * SIM_NS_PER_S, "announce", 0);
+        sim_timer_set(node, p->tracker == SIM_NODE_NONE ? 2 * SIM_NS_PER_S : 60 * SIM_NS_PER_S, "announce", 0);
         if (p->cfg->seed && p->cfg->seed_for_ns > 0) sim_timer_set(node, p->cfg->seed_for_ns, "leave", 0);
     } else if (strcmp(name, "rechoke") == 0) {
         bt_rechoke(node, p);
         sim_timer_set(node, p->cfg->rechoke_ns, "rechoke", 0);
     } else if (strcmp(name, "upload") == 0) uplink_next(node, p);
     else if (strcmp(name, "announce") == 0) {
-        if (p->nconns < p->cfg->max_conns / 2) announce(node, p, 0);   /* too few peers: more */
-        sim_timer_set(node, 60 * SIM_NS_PER_S, "announce", 0);
+        if (p->nconns < p->cfg->max_conns / 2 || p->tracker == SIM_NODE_NONE) announce(node, p, 0);
+        sim_timer_set(node, p->tracker == SIM_NODE_NONE ? p->cfg->dht_every_ns : 60 * SIM_NS_PER_S, "announce", 0);
     } else if (strcmp(name, "leave") == 0) leave(node, p);
 }
 
@@ -377,7 +418,8 @@ static void on_start(sim_node *node, void *state)
     const bt_config *cfg = sim_self_config(node);
     p->cfg = cfg;
     p->self = sim_self(node);
-    if (sim_node_find(sim_of(node), cfg->tracker, &p->tracker) != 0) {
+    p->tracker = SIM_NODE_NONE;
+    if (cfg->tracker[0] && sim_node_find(sim_of(node), cfg->tracker, &p->tracker) != 0) {
         p->tracker = SIM_NODE_NONE;
         sim_log(node, "no tracker node named '%s'", cfg->tracker);
     }
@@ -398,6 +440,7 @@ static void on_start(sim_node *node, void *state)
 static void on_stop(sim_node *node, void *state)
 {
     bt_peer *p = state;
+    if (p->kad.cfg) kad_stop(&p->kad);
     for (uint32_t i = 0; p->conns && i < p->nconns; i++) free(p->conns[i].bits);
     free(p->conns);
     free(p->have);
