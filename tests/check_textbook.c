@@ -63,7 +63,7 @@ static const char *const chapters[] = {
     "textbook/12-hdfs.md",
     "textbook/13-mapreduce.md",
     "textbook/14-blockchains.md",
-    "textbook/12-peer-to-peer.md",
+    "textbook/15-peer-to-peer.md",
     "README.md",
 };
 #define NCHAPTERS (sizeof(chapters) / sizeof(chapters[0]))
