@@ -79,7 +79,8 @@ static void kc_start(sim_node *node, void *state)
     st->coordinator = SIM_NODE_NONE;
     st->gen = -1;
     st->start_ns = sim_now_ns(sim_of(node));
-    st->pid = (int64_t)sim_self(node) * (INT64_C(1) << 24) + (st->start_ns / SIM_NS_PER_MS) % (INT64_C(1) << 24);
+    /* a producer id per incarnation (then per partition, kafka_producer.c): node and start time */
+    st->pid = (int64_t)sim_self(node) * (INT64_C(1) << 20) + (st->start_ns / SIM_NS_PER_MS) % (INT64_C(1) << 20);
     for (int64_t i = 0; i < c->nbrokers; i++) {
         sim_node_id id;
         if (sim_node_find(sim_of(node), c->brokers[i], &id) == 0) st->brokers[st->nbrokers++] = id;

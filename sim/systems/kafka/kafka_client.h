@@ -66,7 +66,7 @@ typedef struct kc_part {
     kc_pbatch open, *queue;
     size_t qhead, qlen, qcap, nreq;   /* nreq: batches in the request in flight */
     bool inflight;
-    int64_t corr, sent_ns, pseq;
+    int64_t corr, sent_ns, pseq, pid_gen;
     int tries;
     /* consumer */
     bool assigned, fetching, busy;

@@ -203,7 +203,9 @@ void kafka_consumer_receive(sim_node *node, kc_state *st, const cJSON *in, const
             kc_part *p = &st->parts[i];
             if (!p->fetching || p->corr != corr) continue;
             p->fetching = false;
-            if (strcmp(type, "fetch_err") == 0) st->meta_ok = false;
+            int64_t leo = sim_json_int(in, "leo", -1);
+            if (strcmp(type, "fetch_err") == 0 && leo >= 0 && leo < p->pos) p->pos = leo;   /* truncated under us */
+            else if (strcmp(type, "fetch_err") == 0) st->meta_ok = false;
             else if (p->assigned && !st->left) on_records(node, st, i, in);
         }
     } else if (strcmp(type, "group_err") == 0) {

@@ -287,9 +287,22 @@ void kafka_on_meta(sim_node *node, kafka_state *st, const cJSON *in)
 }
 
 /* alter_isr {t, p, e, isr} from the partition's leader: applied when the epoch is current. */
+/* True when a majority of the brokers was heard in the last two heartbeats. An
+ * isolated controller notices its isolation (2 heartbeats) before any follower
+ * can be lagging long enough (replica_lag_time_max) to be dropped from an ISR,
+ * so it never shrinks an ISR to a leader cut off with it; KRaft gets the same
+ * by committing the change through its quorum. */
+static bool hears_majority(const kafka_state *st, int64_t now)
+{
+    int n = 0;
+    for (int r = 0; r < st->nb; r++)
+        n += r == st->rank || (st->heard_ns[r] > 0 && now - st->heard_ns[r] <= 2 * st->cfg->heartbeat_ns);
+    return n * 2 > st->nb;
+}
+
 void kafka_on_alter_isr(sim_node *node, kafka_state *st, const sim_msg *msg, const cJSON *in)
 {
-    if (!st->is_controller) return;
+    if (!st->is_controller || !hears_majority(st, sim_now_ns(sim_of(node)))) return;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(in, "t");
     kafka_part *p = cJSON_IsString(t) ? kafka_part_of(st, t->valuestring, sim_json_int(in, "p", -1)) : NULL;
     int rank = kafka_rank_of(st, msg->from);

@@ -105,17 +105,18 @@ static double quantile_ns(const uint64_t *h, double q)
 }
 
 /* {sent, acked, failed, processed, unique, duplicates, lost, acked_lost, out_of_order,
- *  latency_e2e_p50_ms, latency_e2e_p99_ms, latency_e2e_max_ms, latency_ack_p50_ms, latency_ack_p99_ms} */
+ *  first_lost (the smallest lost record, when one is), latency_e2e_p50_ms, latency_e2e_p99_ms, latency_e2e_max_ms, latency_ack_p50_ms, latency_ack_p99_ms} */
 cJSON *kafka_ledger_summary(const kc_ledger *l)
 {
     uint64_t unique = 0, dups = 0, lost = 0, unacked_lost = 0;
+    int64_t first_lost = -1;
     for (int64_t p = 0; p < l->nprod; p++) {
         const kc_stream *s = &l->prod[p];
         for (int64_t i = 0; i < s->next; i++) {
             uint8_t c = s->consumed[i];
             if (c) unique++, dups += c - 1u;
-            else if (s->acked[i]) lost++;
-            else unacked_lost++;
+            else if (s->acked[i] && lost++ == 0) first_lost = ((p + 1) << KC_SEQ_BITS) | i;
+            else if (!s->acked[i]) unacked_lost++;
         }
     }
     cJSON *o = cJSON_CreateObject();
@@ -126,6 +127,7 @@ cJSON *kafka_ledger_summary(const kc_ledger *l)
     cJSON_AddNumberToObject(o, "unique", (double)unique);
     cJSON_AddNumberToObject(o, "duplicates", (double)dups);
     cJSON_AddNumberToObject(o, "lost", (double)lost);
+    if (first_lost >= 0) cJSON_AddNumberToObject(o, "first_lost", (double)first_lost);
     cJSON_AddNumberToObject(o, "unacked_missing", (double)unacked_lost);
     cJSON_AddNumberToObject(o, "out_of_order", (double)l->out_of_order);
     cJSON_AddNumberToObject(o, "commits_refused", (double)l->commits_refused);

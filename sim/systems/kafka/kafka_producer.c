@@ -15,7 +15,7 @@
  * producer id and a per-partition sequence number, so a retry of a batch that
  * was in fact written is not written again; without it a retry after a lost
  * answer duplicates the batch in the log. Giving up on a batch starts a new
- * producer id (Kafka bumps the epoch), since the partition's sequence has a gap.
+ * producer id for its partition (Kafka bumps the epoch): the sequence has a gap.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +95,8 @@ static void send_head(sim_node *node, kc_state *st, int i)
     size_t k = 0;
     for (; k < p->qlen && k < MAX_REQUEST_BATCHES; k++) {
         const kc_pbatch *b = &p->queue[p->qhead + k];
-        kafka_batch kb = { .pid = st->cfg->idempotent ? st->pid : -1, .seq = b->seq, .v0 = b->v0,
+        int64_t pid = st->pid * 65536 + i * 256 + (p->pid_gen % 256);
+        kafka_batch kb = { .pid = st->cfg->idempotent ? pid : -1, .seq = b->seq, .v0 = b->v0,
                            .ts_ns = b->ts_ns, .n = b->n };
         cJSON_AddItemToArray(list, kafka_batch_json(&kb));
     }
@@ -132,28 +133,27 @@ static kc_part *inflight_of(kc_state *st, int64_t corr, int *index)
     return NULL;
 }
 
-/* A new producer id, sequences from 0 again (Kafka bumps the producer epoch):
- * after a gap in a partition's sequence, or when the leader's idea of it differs
- * (a new leader without our last batches). */
-static void new_pid(kc_state *st)
+/* A new producer id for partition p, sequences from 0 again (Kafka bumps the
+ * producer epoch): after a gap in its sequence (a batch given up) or when the
+ * leader's idea of it differs (a new leader without our last batches). Ids are
+ * per partition, so the bump never touches a request in flight elsewhere, whose
+ * retry under a new id would be appended twice. */
+static void new_pid(kc_part *p)
 {
-    st->pid++;
-    for (int i = 0; i < st->nparts; i++) {
-        kc_part *q = &st->parts[i];
-        int64_t seq = 0;
-        for (size_t k = 0; k < q->qlen; k++) {
-            q->queue[q->qhead + k].seq = seq;
-            seq += q->queue[q->qhead + k].n;
-        }
-        q->pseq = seq;
+    p->pid_gen++;
+    int64_t seq = 0;
+    for (size_t k = 0; k < p->qlen; k++) {
+        p->queue[p->qhead + k].seq = seq;
+        seq += p->queue[p->qhead + k].n;
     }
+    p->pseq = seq;
 }
 
 /* A failed attempt: retry (at the next tick, after a metadata refresh) or give up. */
 static void attempt_failed(kc_state *st, kc_part *p, bool out_of_order)
 {
     p->inflight = false;
-    if (out_of_order) new_pid(st);
+    if (out_of_order) new_pid(p);
     if (++p->tries <= st->cfg->retries) {
         st->meta_ok = false;
         return;
@@ -162,7 +162,7 @@ static void attempt_failed(kc_state *st, kc_part *p, bool out_of_order)
     p->qhead += p->nreq;
     p->qlen -= p->nreq;
     p->tries = 0;
-    new_pid(st);
+    new_pid(p);
 }
 
 void kafka_producer_receive(sim_node *node, kc_state *st, const cJSON *in, const char *type)

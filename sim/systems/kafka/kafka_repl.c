@@ -233,6 +233,15 @@ void kafka_on_fetch(sim_node *node, kafka_state *st, const sim_msg *msg, const c
         return;
     }
     int mode = rank >= 0 ? FETCH_PROXY : FETCH_CONSUMER;
+    if (o > p->leo) {              /* the log was truncated under the reader (an election): restart at its end */
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "type", "fetch_err");
+        cJSON_AddNumberToObject(m, "corr", (double)corr);
+        cJSON_AddStringToObject(m, "error", "offset_out_of_range");
+        cJSON_AddNumberToObject(m, "leo", (double)p->leo);
+        kafka_send(node, msg->from, m);
+        return;
+    }
     int64_t wait = sim_json_int(in, "w", 0);
     if (o < p->hw || wait <= 0) kafka_fetch_reply(node, st, p, msg->from, corr, o, mode);
     else add_waiter(p, (kafka_waiter){ msg->from, corr, o, sim_now_ns(sim_of(node)) + wait, mode, W_FETCH });
