@@ -19,3 +19,4 @@ refused("commit without a group", { system = "kafka-client", brokers = { "k1" },
 refused("min.insync above the replication factor", { system = "kafka", replication_factor = 2,
                                                      min_insync_replicas = 3 }, "exceeds 'replication_factor'")
 refused("acks must be 0, 1 or all", { system = "kafka-client", brokers = { "k1" }, acks = 2 }, "'acks'")
+dsim.run("1ms")
