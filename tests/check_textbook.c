@@ -60,6 +60,7 @@ static const char *const chapters[] = {
     "textbook/06-cap.md",
     "textbook/07-consensus.md",
     "textbook/08-sharding.md",
+    "textbook/10-messaging.md",
     "textbook/12-hdfs.md",
     "textbook/13-mapreduce.md",
     "textbook/14-blockchains.md",

@@ -46,6 +46,8 @@ int sim_lin_bench(const char *dir, double *seconds, int *cases);
 /* `dsim bench lincheck [DIR]`: one JSON line, with the slowest cases; DIR defaults
  * to $DSIM_JEPSEN_DIR, else tests/data/jepsen-histories. Returns the exit code. */
 int dsim_bench_lincheck(const char *dir);
+/* `dsim bench kafka [--rate N] [--time S] [--brokers N] [--rf N]` (bench_kafka.c). */
+int dsim_bench_kafka(int argc, char **argv);
 
 typedef struct sim_bench_hdfs_result {
     uint64_t nodes, blocks, events, re_replicated, killed;

@@ -8,6 +8,7 @@
  *   dsim bench lincheck [DIR]   (the Jepsen histories with known verdicts)
  *   dsim bench hdfs [--nodes N] [--blocks M]   (42,000 data nodes, 10 M blocks; kill a rack)
  *   dsim bench kademlia --nodes N [--time SECONDS] [--churn 0|1] [--join-refresh 0|1]
+ *   dsim bench kafka [--rate N] [--time S] [--brokers N] [--rf N]   (lua/bench/bench_kafka.c)
  *   dsim bench all
  */
 #include <inttypes.h>
@@ -195,6 +196,7 @@ int dsim_cmd_bench(int argc, char **argv)
     if (strcmp(which, "all") == 0) return argc == 1 ? bench_all() : dsim_usage_error("bench all: takes no flags");
     if (strcmp(which, "hdfs") == 0) return hdfs_flags(argc, argv);
     if (strcmp(which, "viz") == 0) return argc == 1 ? run_viz() : dsim_usage_error("bench viz: takes no flags");
+    if (strcmp(which, "kafka") == 0) return dsim_bench_kafka(argc - 1, argv + 1);
     if (strcmp(which, "lincheck") == 0)
         return argc <= 2 ? dsim_bench_lincheck(argc == 2 ? argv[1] : NULL)
                          : dsim_usage_error("bench lincheck: takes at most a directory");

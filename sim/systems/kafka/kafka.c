@@ -260,7 +260,7 @@ static int kafka_configure(const cJSON *options, void **config, char *err, size_
 {
     static const char *const known[] = { "topics", "partitions", "replication_factor", "min_insync_replicas",
                                          "unclean_leader_election", "heartbeat", "session_timeout",
-                                         "replica_lag_time_max", "flush", NULL };
+                                         "replica_lag_time_max", "flush", "group_initial_rebalance_delay", NULL };
     kafka_config c = { .rf = 3, .min_insync = 1, .partitions_default = 3, .heartbeat_ns = 20 * SIM_NS_PER_MS,
                        .session_ns = 100 * SIM_NS_PER_MS, .lag_max_ns = 100 * SIM_NS_PER_MS };
     int rc = sim_option_check_known(options, known, err, errlen);
@@ -272,6 +272,7 @@ static int kafka_configure(const cJSON *options, void **config, char *err, size_
     if (!rc) rc = sim_option_duration(options, "session_timeout", &c.session_ns, err, errlen);
     if (!rc) rc = sim_option_duration(options, "replica_lag_time_max", &c.lag_max_ns, err, errlen);
     if (!rc) rc = flush_option(options, &c, err, errlen);
+    if (!rc) rc = sim_option_duration(options, "group_initial_rebalance_delay", &c.rebalance_delay_ns, err, errlen);
     if (!rc) rc = topics_option(options, &c, err, errlen);
     if (!rc && c.min_insync > c.rf) {
         snprintf(err, errlen, "option 'min_insync_replicas' (%" PRId64 ") exceeds 'replication_factor' (%" PRId64 ")",

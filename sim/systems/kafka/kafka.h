@@ -41,7 +41,7 @@
 typedef struct kafka_config {
     int64_t rf, min_insync, unclean, partitions_default;
     int64_t heartbeat_ns, session_ns, lag_max_ns, flush_always;
-    int64_t meta_every_ns;
+    int64_t meta_every_ns, rebalance_delay_ns;
     size_t ntopics;
     char topic[KAFKA_MAX_TOPICS][KAFKA_NAME];
     int64_t topic_parts[KAFKA_MAX_TOPICS];
@@ -117,7 +117,7 @@ typedef struct kafka_group {
     char name[KAFKA_NAME];
     int topic;                     /* -1: any (the Maelstrom group) */
     int roundrobin;
-    int64_t generation;
+    int64_t generation, created_ns;
     kafka_member *members;
     size_t nmembers;
     kafka_offset *offsets;

@@ -213,8 +213,10 @@ void kafka_consumer_receive(sim_node *node, kc_state *st, const cJSON *in, const
         const char *why = cJSON_IsString(e) ? e->valuestring : "";
         if (strcmp(why, "unknown_member") == 0) st->joined = false;
         else if (strcmp(why, "not_coordinator") == 0) st->coordinator = SIM_NODE_NONE;
-        else if (strcmp(why, "illegal_generation") == 0 || strcmp(why, "not a member of the group") == 0)
+        else if (strcmp(why, "illegal_generation") == 0 || strcmp(why, "not a member of the group") == 0) {
             st->cfg->ledger->commits_refused++;
+            group_msg(node, st, "ghb", cJSON_CreateObject());   /* learn the new assignment now */
+        }
     } else if (strcmp(type, "leave") == 0 && !st->left) {
         group_msg(node, st, "leave", cJSON_CreateObject());
         st->left = true;

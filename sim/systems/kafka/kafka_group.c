@@ -11,6 +11,10 @@
  *     (none) --join--> MEMBER(gen g+1) --ghb within session--> MEMBER
  *                         |--leave | session expired--> gone (gen + 1 for the others)
  *
+ * group_initial_rebalance_delay (Kafka's group.initial.rebalance.delay.ms): a
+ * new group hands out no partitions until that long after its first join, so
+ * members starting together cause one assignment, not one per member.
+ *
  * Commits carry the member's generation: a commit from a stale generation (the
  * member was expelled, its partitions reassigned) is refused, as Kafka's
  * ILLEGAL_GENERATION, so a zombie cannot move another member's offsets. A
@@ -41,6 +45,7 @@ static kafka_group *group_find(kafka_state *st, const char *name, bool add)
     memset(g, 0, sizeof(*g));
     snprintf(g->name, sizeof(g->name), "%s", name);
     g->topic = -1;
+    g->created_ns = -1;
     return g;
 }
 
@@ -79,6 +84,12 @@ static bool assigned(const kafka_group *g, size_t m, int i, int count)
     return (size_t)i >= start && (size_t)i < start + len;
 }
 
+/* A new group waiting out its initial rebalance delay. */
+static bool waiting(const kafka_state *st, const kafka_group *g, int64_t now)
+{
+    return g->created_ns >= 0 && now < g->created_ns + st->cfg->rebalance_delay_ns;
+}
+
 static void reply_assignment(sim_node *node, kafka_state *st, kafka_group *g, const char *type, sim_node_id to,
                              int64_t corr)
 {
@@ -90,7 +101,7 @@ static void reply_assignment(sim_node *node, kafka_state *st, kafka_group *g, co
     cJSON_AddNumberToObject(out, "corr", (double)corr);
     cJSON_AddNumberToObject(out, "gen", (double)g->generation);
     cJSON *parts = cJSON_AddArrayToObject(out, "parts");
-    for (int i = 0; i < t->count; i++) {
+    for (int i = 0; i < t->count && !waiting(st, g, sim_now_ns(sim_of(node))); i++) {
         if (!assigned(g, m, i, t->count)) continue;
         cJSON *pe = cJSON_CreateArray();
         cJSON_AddItemToArray(pe, cJSON_CreateNumber(i));
@@ -109,6 +120,7 @@ static void on_join(sim_node *node, kafka_state *st, const sim_msg *msg, const c
         return;
     }
     g->topic = ti;
+    if (g->created_ns < 0) g->created_ns = sim_now_ns(sim_of(node));
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(in, "a");
     g->roundrobin = cJSON_IsString(a) && strcmp(a->valuestring, "roundrobin") == 0;
     kafka_member *mb = member_find(g, msg->from);
@@ -121,7 +133,7 @@ static void on_join(sim_node *node, kafka_state *st, const sim_msg *msg, const c
         g->nmembers++;
         mb = &g->members[i];
         mb->node = msg->from;
-        g->generation++;
+        if (!waiting(st, g, sim_now_ns(sim_of(node)))) g->generation++;
         sim_log(node, "group %s: %s joins, generation %lld", g->name, sim_node_name(sim_of(node), msg->from),
                 (long long)g->generation);
     }
@@ -213,6 +225,7 @@ void kafka_group_tick(sim_node *node, kafka_state *st)
     int64_t now = sim_now_ns(sim_of(node));
     for (size_t i = 0; i < st->ngroups; i++) {
         kafka_group *g = &st->groups[i];
+        if (g->created_ns >= 0 && g->generation == 0 && !waiting(st, g, now) && g->nmembers > 0) g->generation = 1;
         for (size_t m = 0; m < g->nmembers;) {
             if (now - g->members[m].last_hb_ns <= g->members[m].session_ns) {
                 m++;
