@@ -28,6 +28,7 @@
  * empty and catches up; losing a majority at once loses the queue); a new leader
  * flags every message it holds as redelivered.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +160,9 @@ static void become_leader(sim_node *node, amqp_state *st, amqp_queue *q)
     q->nunacked = 0;
     for (size_t i = 0; i < q->n; i++) q->ready[q->head + i].redelivered = 1;
     sim_log(node, "queue %s: leader, term %lld", qname(st, q), (long long)q->term);
+    char key[64];
+    snprintf(key, sizeof(key), "queue %s", qname(st, q));
+    sim_annotate(node, key, "leader");                        /* for the viewer */
     amqp_msg none = { 0 };
     amqp_repl_append(node, st, q, 'N', &none);
 }
@@ -200,6 +204,9 @@ static void mirrored_tick(sim_node *node, amqp_state *st, amqp_queue *q, int64_t
     if (master == q->leader) return;
     int was = q->leader;
     q->leader = master;
+    char key[64];
+    snprintf(key, sizeof(key), "queue %s", qname(st, q));
+    sim_annotate(node, key, master == st->rank ? "master" : "mirror");   /* for the viewer */
     if (master == st->rank) {
         sim_log(node, "queue %s: promoted to master", qname(st, q));
         for (size_t i = 0; i < q->n; i++) q->ready[q->head + i].redelivered = 1;
@@ -218,6 +225,9 @@ void amqp_repl_tick(sim_node *node, amqp_state *st, amqp_queue *q, int64_t now)
     if (q->leader == st->rank) {
         if (alive_replicas(st, q, now) * 2 <= q->nrep) {
             sim_log(node, "queue %s: no majority heard, stepping down", qname(st, q));
+            char key[64];
+            snprintf(key, sizeof(key), "queue %s", qname(st, q));
+            sim_annotate(node, key, "follower");
             step_down(q, q->term);
             election_reset(node, st, q, now);
             return;

@@ -166,6 +166,7 @@ static void kafka_start(sim_node *node, void *state)
     kafka_log_replay(node, st);
     for (int i = 0; i < st->nparts; i++) st->parts[i].hw = 0;
     sim_annotate(node, "role", "broker");
+    kafka_annotate_leads(node, st);
     sim_timer_set(node, st->cfg->heartbeat_ns, "tick", 0);
 }
 

@@ -203,6 +203,7 @@ void kafka_on_create(sim_node *node, kafka_state *st, const cJSON *in);
 void kafka_on_metadata(sim_node *node, kafka_state *st, const sim_msg *msg, const cJSON *in);
 void kafka_on_hb(sim_node *node, kafka_state *st, const cJSON *in, int rank);
 void kafka_meta_changed(kafka_state *st);
+void kafka_annotate_leads(sim_node *node, const kafka_state *st);   /* "leads": partitions/ISR size, for the viewer */
 
 /* kafka_group.c */
 void kafka_on_group(sim_node *node, kafka_state *st, const sim_msg *msg, const cJSON *in, const char *type);

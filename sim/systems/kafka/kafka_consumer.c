@@ -17,6 +17,7 @@
  * the ledger counts what was processed how many times. Injected {type="leave"}
  * leaves the group (a clean shutdown); {type="join"} joins again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,12 +80,16 @@ void kafka_consumer_tick(sim_node *node, kc_state *st)
     } else {
         group_msg(node, st, "ghb", m);
     }
-    int64_t now = sim_now_ns(sim_of(node));
+    int64_t now = sim_now_ns(sim_of(node)), lag = 0;
     for (int i = 0; i < st->nparts; i++) {
         kc_part *p = &st->parts[i];
         if (p->fetching && now - p->sent_ns > st->cfg->poll_wait_ns + st->cfg->request_timeout_ns) p->fetching = false;
+        if (p->assigned && p->hw > p->pos) lag += p->hw - p->pos;
         fetch(node, st, i);
     }
+    char text[24];
+    snprintf(text, sizeof(text), "%lld", (long long)lag);
+    sim_annotate(node, "lag", text);                        /* for the viewer: records behind the high watermarks */
 }
 
 /* join_ok / ghb_ok {gen, parts: [[i, committed]...]} */
@@ -109,9 +114,14 @@ static void assignment(sim_node *node, kc_state *st, const cJSON *in)
         }
         p->assigned = true;
     }
-    for (int i = 0; i < st->nparts; i++)
+    char text[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < st->nparts; i++) {
         if (!now_mine[i]) st->parts[i].assigned = false;
+        else if (len + 16 < sizeof(text)) len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%d", len ? "," : "", i);
+    }
     free(now_mine);
+    sim_annotate(node, "partitions", len ? text : "-");      /* for the viewer: this member's share */
     for (int i = 0; i < st->nparts; i++) fetch(node, st, i);
 }
 

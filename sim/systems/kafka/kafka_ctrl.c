@@ -46,16 +46,33 @@ void kafka_meta_changed(kafka_state *st)
 }
 
 /* Sets a partition's leadership, notifying the replication layer. */
+/* For the viewer: the partitions this broker leads, each with its ISR size
+ * ("events-0/3 events-4/2"), annotated as "leads" when it changes. */
+void kafka_annotate_leads(sim_node *node, const kafka_state *st)
+{
+    char text[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < st->nparts && len + 64 < sizeof(text); i++) {
+        const kafka_part *p = &st->parts[i];
+        if (p->leader != st->rank) continue;
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s-%d/%d", len ? " " : "",
+                                st->topics[p->topic].name, p->index, __builtin_popcountll(p->isr));
+    }
+    sim_annotate(node, "leads", len ? text : "-");
+}
+
 static void set_part(sim_node *node, kafka_state *st, kafka_part *p, int leader, int64_t epoch, uint64_t isr)
 {
     int old = p->leader;
-    bool changed = old != leader || p->epoch != epoch;
+    bool changed = old != leader || p->epoch != epoch, isr_changed = p->isr != isr;
     p->leader = leader;
     p->epoch = epoch;
-    if (p->isr != isr) p->isr_pending = false;
+    if (isr_changed) p->isr_pending = false;
     p->isr = isr;
     if (changed) kafka_repl_became(node, st, p, old);
     else if (leader == st->rank) kafka_advance_hw(node, st, p);
+    if ((changed && (old == st->rank || leader == st->rank)) || (isr_changed && leader == st->rank))
+        kafka_annotate_leads(node, st);
 }
 
 static void elect(sim_node *node, kafka_state *st, int64_t now)
