@@ -206,7 +206,7 @@ int dsim_cmd_bench(int argc, char **argv)
     bool msgs = lua || real || strcmp(which, "random-msgs") == 0;
     if (!hold && !msgs)
         return dsim_usage_error("bench: unknown benchmark '%s' (hold, random-msgs, lua-msgs, real-msgs, viz, "
-                                "lincheck, hdfs, kademlia, all)", which);
+                                "lincheck, hdfs, kademlia, kafka, all)", which);
     uint64_t pending = 0, events = 10000000, nodes = 0;
     double seconds = 0;
     for (int i = 1; i < argc; i += 2) {
