@@ -315,6 +315,7 @@ void lrt_push_internal(lua_State *L)
         { "fault_random", lrt_fault_random }, { "fault_draw", lrt_fault_draw }, { NULL, NULL },
     };
     luaL_newlib(L, fns);
+    lrt_push_slice(L);
 }
 
 int luaopen_dsim_checks(lua_State *L)

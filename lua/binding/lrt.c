@@ -132,6 +132,7 @@ static void hook(lua_State *L, lua_Debug *ar)
             kill(L, what);
         }
     }
+    if (lrt_slice_tick(rt, L)) (void)lua_yield(L, 0);     /* an actor's slice is over */
 }
 
 void lrt_check_memory(lua_State *L, size_t extra)

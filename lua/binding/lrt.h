@@ -83,6 +83,9 @@ typedef struct lrt {
     const void *self;            /* the running node's self table (identity only) */
     int64_t budget_left;
     int calls;                   /* lrt_pcall depth: charges apply only inside a call */
+    lua_State *slice_thread;     /* the coroutine of the running time slice (lslice.c) */
+    int64_t slice_left;          /* its instructions left */
+    bool slice_preempted;
     int64_t last_spent;          /* instructions the last lrt_pcall ran (steps of LRT_HOOK_COUNT) */
     bool killed;                 /* a limit was hit: every pcall re-raises */
     char kill_msg[400];
@@ -170,6 +173,10 @@ void lrt_load_helpers(lua_State *L, int dsim_idx);
 void lrt_push_internal(lua_State *L);
 /* math.random's contract on stream r, arguments from index first on. */
 int lrt_random(lua_State *L, sim_rng *r, int first);
+
+/* ---- lslice.c: preemptive time slices (lua/dsim/actors.lua) ---- */
+bool lrt_slice_tick(lrt *rt, lua_State *L);   /* from the hook: yield now? */
+void lrt_push_slice(lua_State *L);            /* adds run_slice to the table at the top */
 
 /* ---- luserfn.c: user code called from C systems (sim/userfn.h) ---- */
 void lrt_open_userfn(lrt *rt);           /* installs the host on rt->s */
