@@ -57,23 +57,30 @@ END_TEST
 
 START_TEST(two_processes_same_seed_same_trace)
 {
-    cli_result a = cli_run("run broadcast --seed 9 --trace /tmp/dsim-cli-a.jsonl");
-    cli_result b = cli_run("run broadcast --seed 9 --trace /tmp/dsim-cli-b.jsonl");
+    /* Paths of this process's own: test runs in other checkouts may run at once. */
+    char pa[64], pb[64], cmd[200], args[128];
+    snprintf(pa, sizeof(pa), "/tmp/dsim-cli-a-%d.jsonl", (int)getpid());
+    snprintf(pb, sizeof(pb), "/tmp/dsim-cli-b-%d.jsonl", (int)getpid());
+    snprintf(args, sizeof(args), "run broadcast --seed 9 --trace %s", pa);
+    cli_result a = cli_run(args);
+    snprintf(args, sizeof(args), "run broadcast --seed 9 --trace %s", pb);
+    cli_result b = cli_run(args);
     cli_result c = cli_run("run broadcast --seed 10");
     char ha[17], hb[17], hc[17];
     ck_assert_str_eq(cli_hash(&a, ha), cli_hash(&b, hb));
     ck_assert_str_ne(ha, cli_hash(&c, hc));
     ck_assert_int_eq(strlen(ha), 16);
-    int same = system("cmp -s /tmp/dsim-cli-a.jsonl /tmp/dsim-cli-b.jsonl");
+    snprintf(cmd, sizeof(cmd), "cmp -s %s %s", pa, pb);
+    int same = system(cmd);
     ck_assert_msg(same == 0, "JSONL traces of the same seed differ");
-    FILE *f = fopen("/tmp/dsim-cli-a.jsonl", "r");
+    FILE *f = fopen(pa, "r");
     ck_assert_ptr_nonnull(f);
     char *text = cli_slurp(f);
     fclose(f);
     ck_assert_int_gt(count_lines(text), 1000);
     free(text);
-    unlink("/tmp/dsim-cli-a.jsonl");
-    unlink("/tmp/dsim-cli-b.jsonl");
+    unlink(pa);
+    unlink(pb);
     cli_free(&a);
     cli_free(&b);
     cli_free(&c);
