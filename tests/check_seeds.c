@@ -31,7 +31,7 @@
 static char names[512][256];
 static int count;
 
-static const char *const swept[] = { "scenarios/cap", "scenarios/replication", "scenarios/sharding",
+static const char *const swept[] = { "scenarios/actors", "scenarios/cap", "scenarios/replication", "scenarios/sharding",
                                      "scenarios/workloads", NULL };
 
 static bool is_swept(const char *path)
