@@ -101,7 +101,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory $(DSIM_BIN) $(TEST_BIN)
 	@if [ "$(MODE)" = release ]; then cp $(DSIM_BIN) dsim.tmp && mv -f dsim.tmp dsim; fi
-	DSIM=$(DSIM_BIN) CK_DEFAULT_TIMEOUT=120 $(TEST_BIN)
+	DSIM=$(DSIM_BIN) CK_DEFAULT_TIMEOUT=120 $(if $(filter asan,$(MODE)),DSIM_TEST_SEEDS=10) $(TEST_BIN)
 
 # The kernel's suites under valgrind (no fork, so valgrind sees every test).
 VALGRIND_SUITES := kernel faults nodes trace
